@@ -1,0 +1,50 @@
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from ninja import NinjaAPI
+
+from chuangwen.org.api import router as org_router
+
+from .auth import session_auth, token_auth
+
+api = NinjaAPI(
+    title="创文平台 API",
+    version="1",
+    description="教育系统创文工作管理平台的 JSON 接口。浏览器使用会话登录；集成系统使用 `Authorization: Bearer <令牌>`。",
+    auth=[token_auth, session_auth],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request, exc):
+    return api.create_response(request, {"detail": str(exc) or "没有权限"}, status=403)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": "对象不存在或无权访问"}, status=404)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request, exc):
+    detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+    return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.get("/me", tags=["账号"], summary="当前用户")
+def me(request):
+    from chuangwen.core import access
+
+    user = request.user
+    return {
+        "id": user.pk,
+        "username": user.username,
+        "name": user.name,
+        "phone": user.masked_phone,
+        "roles": sorted(access.roles_of(user)),
+    }
+
+
+api.add_router("/", org_router)

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from chuangwen.api.api import api
+
+urlpatterns = [
+    path("", include("chuangwen.core.urls")),
+    path("accounts/", include("chuangwen.accounts.urls")),
+    path("org/", include("chuangwen.org.urls")),
+    path("api/", api.urls),
+    path("admin/", admin.site.urls),
+]
+
+handler403 = "chuangwen.core.views.error_403"
+handler404 = "chuangwen.core.views.error_404"
+handler500 = "chuangwen.core.views.error_500"
