@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
 
 
 class ChuangwenAdminSite(admin.AdminSite):
@@ -12,3 +13,7 @@ class ChuangwenAdminSite(admin.AdminSite):
         from chuangwen.core import access
 
         return bool(request.user.is_active and access.is_system_admin(request.user))
+
+    def login(self, request, extra_context=None):
+        # One login page for the whole product, with its lockout and audit trail.
+        return redirect_to_login(request.GET.get("next") or request.get_full_path().replace("login/", ""))

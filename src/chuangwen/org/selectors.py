@@ -22,7 +22,7 @@ def unit_list(*, user, q: str = "", kind: str = "", school_type: str = "", distr
         qs = qs.filter(ownership=ownership)
     if district:
         qs = qs.filter(parent_id=int(district)) if str(district).isdigit() else qs.none()
-    return qs.annotate(class_count=Count("classes", distinct=True))
+    return qs.annotate(class_count=Count("classes", distinct=True)).order_by("path")
 
 
 def school_list(*, user, **filters) -> QuerySet[Unit]:
