@@ -6,7 +6,7 @@ import pytest
 
 from chuangwen.core.roles import Role
 
-PASSWORD = "Chuangwen#2026"
+PASSWORD = "Chuangwen#2026"  # noqa: S105 (test fixture password)
 
 
 @dataclass
@@ -46,9 +46,15 @@ def city(db):
         SchoolClassFactory(school=school, name="1班", student_count=45)
         SchoolClassFactory(school=school, name="2班", student_count=58)
     holders = {
-        Role.ADMIN: bureau, Role.LEADER: bureau, Role.OFFICE: bureau, Role.DEPT_HEAD: dept,
-        Role.INSPECTOR: bureau, Role.SCHOOL_HEAD: school_a, Role.LIAISON: school_a,
-        Role.ARCHIVIST: school_a, Role.TEACHER: school_a,
+        Role.ADMIN: bureau,
+        Role.LEADER: bureau,
+        Role.OFFICE: bureau,
+        Role.DEPT_HEAD: dept,
+        Role.INSPECTOR: bureau,
+        Role.SCHOOL_HEAD: school_a,
+        Role.LIAISON: school_a,
+        Role.ARCHIVIST: school_a,
+        Role.TEACHER: school_a,
     }
     users = {}
     for role, unit in holders.items():

@@ -19,7 +19,9 @@ CLI = [sys.executable, "-m", "chuangwen.config.cli"]
 
 def _env(data_dir: Path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DJANGO_SETTINGS_MODULE"}}
-    env.update({"CHUANGWEN_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "chuangwen.config.settings.local"})
+    env.update(
+        {"CHUANGWEN_DATA_DIR": str(data_dir), "DJANGO_SETTINGS_MODULE": "chuangwen.config.settings.local"}
+    )
     env.update(extra)
     return env
 
@@ -27,7 +29,9 @@ def _env(data_dir: Path, **extra) -> dict:
 def _run(args, env, check=True):
     result = subprocess.run([*CLI, *args], env=env, capture_output=True, text=True, timeout=180, check=False)
     if check and result.returncode != 0:
-        raise AssertionError(f"chuangwen {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
+        raise AssertionError(
+            f"chuangwen {' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
     return result
 
 
@@ -48,7 +52,10 @@ def test_help_lists_the_commands():
 
 def test_createadmin_then_verify_then_tamper(migrated):
     data_dir, env = migrated
-    _run(["createadmin", "--username", "root1", "--name", "管理员甲"], {**env, "CHUANGWEN_ADMIN_PASSWORD": "Adm1n#secure"})
+    _run(
+        ["createadmin", "--username", "root1", "--name", "管理员甲"],
+        {**env, "CHUANGWEN_ADMIN_PASSWORD": "Adm1n#secure"},
+    )
     ok = _run(["verify"], env)
     assert "审计链完整" in ok.stdout
     db = sqlite3.connect(data_dir / "chuangwen.sqlite3")
@@ -63,7 +70,9 @@ def test_createadmin_then_verify_then_tamper(migrated):
 
 def test_createadmin_refuses_a_weak_password(migrated):
     _, env = migrated
-    result = _run(["createadmin", "--username", "weak"], {**env, "CHUANGWEN_ADMIN_PASSWORD": "123456"}, check=False)
+    result = _run(
+        ["createadmin", "--username", "weak"], {**env, "CHUANGWEN_ADMIN_PASSWORD": "123456"}, check=False
+    )
     assert result.returncode != 0
     assert "密码" in result.stderr
 
@@ -90,24 +99,28 @@ def test_serve_runs_gunicorn_and_the_worker(migrated, tmp_path):
     log = (tmp_path / "serve.log").open("w")
     proc = subprocess.Popen(
         [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "1"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
         deadline = time.monotonic() + 60
         body = None
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:  # noqa: S310
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
                     body = response.read().decode()
                     break
             except OSError:
                 time.sleep(0.3)
         assert body is not None and '"ok"' in body, "server did not answer /healthz"
-        children = subprocess.run(["ps", "-o", "args=", "--ppid", str(proc.pid)], capture_output=True, text=True,
-                                  check=False).stdout
+        children = subprocess.run(
+            ["ps", "-o", "args=", "--ppid", str(proc.pid)], capture_output=True, text=True, check=False
+        ).stdout
         assert "gunicorn" in children
         assert "worker" in children
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=5) as response:
             assert "登录" in response.read().decode()
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
@@ -115,6 +128,8 @@ def test_serve_runs_gunicorn_and_the_worker(migrated, tmp_path):
             proc.wait(timeout=40)
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
-            raise AssertionError("serve did not stop on SIGTERM:\n" + (tmp_path / "serve.log").read_text()) from None
+            raise AssertionError(
+                "serve did not stop on SIGTERM:\n" + (tmp_path / "serve.log").read_text()
+            ) from None
         log.close()
     assert proc.returncode == 0, (tmp_path / "serve.log").read_text()

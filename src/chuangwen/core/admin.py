@@ -7,7 +7,16 @@ from .models import AuditEvent
 class AuditEventAdmin(admin.ModelAdmin):
     """Read-only: the chain is append-only, even for system administrators."""
 
-    list_display = ("seq", "created_at", "actor_username", "actor_role", "ip", "event_type", "object_repr", "result")
+    list_display = (
+        "seq",
+        "created_at",
+        "actor_username",
+        "actor_role",
+        "ip",
+        "event_type",
+        "object_repr",
+        "result",
+    )
     list_filter = ("event_type", "result")
     search_fields = ("actor_username", "object_repr", "event_type")
 

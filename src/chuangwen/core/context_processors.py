@@ -11,7 +11,9 @@ def chuangwen(request):
         "nav": {
             "is_admin": access.is_system_admin(user) if user else False,
             "can_manage_users": access.can_manage_users(user) if user else False,
-            "can_import": (access.can_manage_units(user) or access.can_import_classes(user)) if user else False,
+            "can_import": (access.can_manage_units(user) or access.can_import_classes(user))
+            if user
+            else False,
             "can_view_audit": access.can_view_audit(user) if user else False,
         },
     }

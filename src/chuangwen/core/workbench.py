@@ -26,7 +26,9 @@ def register_panel(panel: Panel, *, order: int = 100) -> None:
 def workbench_context(user) -> dict:
     membership = apps.get_model("org", "Membership")
     memberships = list(
-        membership.objects.filter(user=user).select_related("unit", "unit__parent").order_by("unit__path", "role")
+        membership.objects.filter(user=user)
+        .select_related("unit", "unit__parent")
+        .order_by("unit__path", "role")
     )
     labels = dict(Role.choices)
     panels = [p for p in (panel(user) for _, panel in _panels) if p]

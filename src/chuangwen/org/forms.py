@@ -18,8 +18,18 @@ class BootstrapMixin:
 class UnitForm(BootstrapMixin, forms.ModelForm):
     class Meta:
         model = Unit
-        fields = ["kind", "name", "code", "parent", "school_type", "ownership", "address", "enrolment",
-                  "staff_count", "is_active"]
+        fields = [
+            "kind",
+            "name",
+            "code",
+            "parent",
+            "school_type",
+            "ownership",
+            "address",
+            "enrolment",
+            "staff_count",
+            "is_active",
+        ]
 
     def __init__(self, *args, parents=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -40,18 +50,26 @@ class UserCreateForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label="姓名", max_length=50)
     phone = forms.CharField(label="手机号", max_length=11, required=False)
     email = forms.EmailField(label="邮箱", required=False)
-    password = forms.CharField(label="初始密码", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password = forms.CharField(
+        label="初始密码", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
 
 class UserEditForm(BootstrapMixin, forms.Form):
     name = forms.CharField(label="姓名", max_length=50)
-    phone = forms.CharField(label="手机号", max_length=11, required=False,
-                            help_text="留空表示不修改；出于隐私保护，原号码只显示为掩码")
+    phone = forms.CharField(
+        label="手机号",
+        max_length=11,
+        required=False,
+        help_text="留空表示不修改；出于隐私保护，原号码只显示为掩码",
+    )
     email = forms.EmailField(label="邮箱", required=False)
 
 
 class SetPasswordForm(BootstrapMixin, forms.Form):
-    password = forms.CharField(label="新密码", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}))
+    password = forms.CharField(
+        label="新密码", widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
 
 class MembershipForm(BootstrapMixin, forms.Form):
@@ -63,5 +81,3 @@ class MembershipForm(BootstrapMixin, forms.Form):
         super().__init__(*args, **kwargs)
         if units is not None:
             self.fields["unit"].queryset = units
-
-

@@ -27,5 +27,3 @@ def reach_panel(user) -> dict | None:
         "by_type": [(labels[k], by_type[k]) for k in labels if k in by_type],
         "classes": classes,
     }
-
-

@@ -9,8 +9,18 @@ from chuangwen.core import access, audit
 
 from .models import Membership, SchoolClass, Unit
 
-UNIT_FIELDS = ("kind", "name", "code", "parent", "school_type", "ownership", "address", "enrolment",
-               "staff_count", "is_active")
+UNIT_FIELDS = (
+    "kind",
+    "name",
+    "code",
+    "parent",
+    "school_type",
+    "ownership",
+    "address",
+    "enrolment",
+    "staff_count",
+    "is_active",
+)
 
 
 @transaction.atomic
@@ -21,8 +31,9 @@ def unit_create(*, actor=None, request=None, **fields) -> Unit:
     unit = Unit(**fields)
     unit.full_clean()
     unit.save()
-    audit.record("unit.create", actor=actor, request=request, obj=unit,
-                 data={"kind": unit.kind, "code": unit.code})
+    audit.record(
+        "unit.create", actor=actor, request=request, obj=unit, data={"kind": unit.kind, "code": unit.code}
+    )
     return unit
 
 
@@ -55,8 +66,13 @@ def membership_grant(*, user, unit: Unit, role: str, title: str = "", actor=None
     membership.full_clean(validate_unique=False)
     membership.save()
     access.forget(user)
-    audit.record("role.grant", actor=actor, request=request, obj=user,
-                 data={"unit": unit.name, "unit_id": unit.pk, "role": role, "title": membership.title})
+    audit.record(
+        "role.grant",
+        actor=actor,
+        request=request,
+        obj=user,
+        data={"unit": unit.name, "unit_id": unit.pk, "role": role, "title": membership.title},
+    )
     return membership
 
 
@@ -65,8 +81,13 @@ def membership_revoke(*, membership: Membership, actor=None, request=None) -> No
     user, unit, role = membership.user, membership.unit, membership.role
     membership.delete()
     access.forget(user)
-    audit.record("role.revoke", actor=actor, request=request, obj=user,
-                 data={"unit": unit.name, "unit_id": unit.pk, "role": role})
+    audit.record(
+        "role.revoke",
+        actor=actor,
+        request=request,
+        obj=user,
+        data={"unit": unit.name, "unit_id": unit.pk, "role": role},
+    )
 
 
 CLASS_FIELDS = ("grade", "name", "head_teacher_name", "head_teacher", "student_count")
@@ -79,8 +100,13 @@ def class_create(*, school: Unit, actor=None, request=None, **fields) -> SchoolC
     klass = SchoolClass(school=school, **{k: v for k, v in fields.items() if k in CLASS_FIELDS})
     klass.full_clean()
     klass.save()
-    audit.record("class.create", actor=actor, request=request, obj=klass,
-                 data={"school": school.name, "student_count": klass.student_count})
+    audit.record(
+        "class.create",
+        actor=actor,
+        request=request,
+        obj=klass,
+        data={"school": school.name, "student_count": klass.student_count},
+    )
     return klass
 
 
@@ -102,6 +128,5 @@ def class_update(*, klass: SchoolClass, actor=None, request=None, **fields) -> S
 
 @transaction.atomic
 def class_delete(*, klass: SchoolClass, actor=None, request=None) -> None:
-    audit.record("class.delete", actor=actor, request=request, obj=klass,
-                 data={"school": klass.school.name})
+    audit.record("class.delete", actor=actor, request=request, obj=klass, data={"school": klass.school.name})
     klass.delete()

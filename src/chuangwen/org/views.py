@@ -33,25 +33,37 @@ def unit_list(request):
     }
     units = selectors.unit_list(user=request.user, **filters)
     page = Paginator(units, 50).get_page(request.GET.get("page"))
-    return render(request, "org/unit_list.html", {
-        "page": page, "filters": filters, "kinds": Unit.Kind.choices, "school_types": Unit.SchoolType.choices,
-        "ownerships": Unit.Ownership.choices, "districts": selectors.districts_for(request.user),
-        "can_create": access.can_manage_units(request.user),
-    })
+    return render(
+        request,
+        "org/unit_list.html",
+        {
+            "page": page,
+            "filters": filters,
+            "kinds": Unit.Kind.choices,
+            "school_types": Unit.SchoolType.choices,
+            "ownerships": Unit.Ownership.choices,
+            "districts": selectors.districts_for(request.user),
+            "can_create": access.can_manage_units(request.user),
+        },
+    )
 
 
 @login_required
 def unit_detail(request, unit_id: int):
     unit = get_object_or_404(access.visible_units(request.user).select_related("parent"), pk=unit_id)
     classes = selectors.class_list(user=request.user, school=unit) if unit.is_school else None
-    return render(request, "org/unit_detail.html", {
-        "unit": unit,
-        "children": access.visible_units(request.user).filter(parent=unit).order_by("name"),
-        "members": selectors.unit_members(unit),
-        "class_summary": selectors.class_summary(classes) if classes is not None else None,
-        "can_change": access.can_change_unit(request.user, unit),
-        "can_change_classes": unit.is_school and access.can_change_classes(request.user, unit),
-    })
+    return render(
+        request,
+        "org/unit_detail.html",
+        {
+            "unit": unit,
+            "children": access.visible_units(request.user).filter(parent=unit).order_by("name"),
+            "members": selectors.unit_members(unit),
+            "class_summary": selectors.class_summary(classes) if classes is not None else None,
+            "can_change": access.can_change_unit(request.user, unit),
+            "can_change_classes": unit.is_school and access.can_change_classes(request.user, unit),
+        },
+    )
 
 
 @login_required
@@ -74,7 +86,9 @@ def unit_create(request):
 def unit_edit(request, unit_id: int):
     unit = get_object_or_404(access.visible_units(request.user), pk=unit_id)
     access.require(access.can_change_unit(request.user, unit))
-    parents = access.visible_units(request.user).exclude(kind=Unit.Kind.SCHOOL).exclude(path__startswith=unit.path)
+    parents = (
+        access.visible_units(request.user).exclude(kind=Unit.Kind.SCHOOL).exclude(path__startswith=unit.path)
+    )
     form = UnitForm(request.POST or None, instance=Unit.objects.get(pk=unit.pk), parents=parents)
     if request.method == "POST" and form.is_valid():
         try:
@@ -101,10 +115,18 @@ def class_list(request, school_id: int | None = None):
         classes = classes.filter(school__name__icontains=q)
     summary = selectors.class_summary(classes)
     page = Paginator(classes, 100).get_page(request.GET.get("page"))
-    return render(request, "org/class_list.html", {
-        "school": school, "page": page, "summary": summary, "size": size, "q": q,
-        "can_change": school is not None and access.can_change_classes(request.user, school),
-    })
+    return render(
+        request,
+        "org/class_list.html",
+        {
+            "school": school,
+            "page": page,
+            "summary": summary,
+            "size": size,
+            "q": q,
+            "can_change": school is not None and access.can_change_classes(request.user, school),
+        },
+    )
 
 
 @login_required
@@ -137,8 +159,11 @@ def class_edit(request, class_id: int):
         else:
             messages.success(request, "已保存。")
             return redirect("org:school_classes", klass.school_id)
-    return render(request, "org/class_form.html", {"form": form, "school": klass.school, "title": f"编辑：{klass}",
-                                                   "klass": klass})
+    return render(
+        request,
+        "org/class_form.html",
+        {"form": form, "school": klass.school, "title": f"编辑：{klass}", "klass": klass},
+    )
 
 
 @login_required

@@ -9,9 +9,13 @@ from .base import AUDIT_KEY, env_bool, env_int
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if len(SECRET_KEY) < 50:
-    raise ImproperlyConfigured("生产环境必须设置 SECRET_KEY（至少 50 个字符）/ SECRET_KEY (≥ 50 chars) is required")
+    raise ImproperlyConfigured(
+        "生产环境必须设置 SECRET_KEY（至少 50 个字符）/ SECRET_KEY (≥ 50 chars) is required"
+    )
 if not AUDIT_KEY:
-    raise ImproperlyConfigured("生产环境必须设置 CHUANGWEN_AUDIT_KEY / CHUANGWEN_AUDIT_KEY is required in production")
+    raise ImproperlyConfigured(
+        "生产环境必须设置 CHUANGWEN_AUDIT_KEY / CHUANGWEN_AUDIT_KEY is required in production"
+    )
 
 DEBUG = False
 CHUANGWEN_DEMO = env_bool("CHUANGWEN_DEMO", False)

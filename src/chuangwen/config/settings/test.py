@@ -7,7 +7,7 @@ from pathlib import Path
 from .base import *  # noqa: F403
 
 _tmp = Path(tempfile.mkdtemp(prefix="chuangwen-test-"))
-SECRET_KEY = "test-secret-key-not-for-production-" + "x" * 30  # noqa: S105
+SECRET_KEY = "test-secret-key-not-for-production-" + "x" * 30
 DEBUG = False
 CHUANGWEN_DEMO = True
 ALLOWED_HOSTS = ["*"]

@@ -23,10 +23,19 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=default_workers(), help="Web 进程数")
         parser.add_argument("--threads", type=int, default=int(os.environ.get("WEB_THREADS", 4)))
         worker = parser.add_mutually_exclusive_group()
-        worker.add_argument("--with-worker", dest="with_worker", action="store_true", default=None,
-                            help="同时启动后台任务进程（SQLite 嵌入模式下默认）")
-        worker.add_argument("--no-worker", dest="with_worker", action="store_false",
-                            help="不启动后台任务进程（生产环境另行运行 chuangwen worker）")
+        worker.add_argument(
+            "--with-worker",
+            dest="with_worker",
+            action="store_true",
+            default=None,
+            help="同时启动后台任务进程（SQLite 嵌入模式下默认）",
+        )
+        worker.add_argument(
+            "--no-worker",
+            dest="with_worker",
+            action="store_false",
+            help="不启动后台任务进程（生产环境另行运行 chuangwen worker）",
+        )
 
     def handle(self, *args, host, port, workers, threads, with_worker, **options):
         embedded = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
@@ -34,22 +43,35 @@ class Command(BaseCommand):
             with_worker = embedded
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": os.environ["DJANGO_SETTINGS_MODULE"]}
         web_cmd = [
-            sys.executable, "-m", "gunicorn", "chuangwen.config.wsgi:application",
-            "--bind", f"{host}:{port}",
-            "--workers", str(workers),
-            "--worker-class", "gthread",
-            "--threads", str(threads),
-            "--max-requests", "5000",
-            "--max-requests-jitter", "500",
-            "--graceful-timeout", "20",
-            "--timeout", "120",
-            "--access-logfile", os.environ.get("CHUANGWEN_ACCESS_LOG", "-"),
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "chuangwen.config.wsgi:application",
+            "--bind",
+            f"{host}:{port}",
+            "--workers",
+            str(workers),
+            "--worker-class",
+            "gthread",
+            "--threads",
+            str(threads),
+            "--max-requests",
+            "5000",
+            "--max-requests-jitter",
+            "500",
+            "--graceful-timeout",
+            "20",
+            "--timeout",
+            "120",
+            "--access-logfile",
+            os.environ.get("CHUANGWEN_ACCESS_LOG", "-"),
         ]
         children: list[subprocess.Popen] = [subprocess.Popen(web_cmd, env=env)]  # noqa: S603
         if with_worker:
             worker_cmd = [sys.executable, "-m", "chuangwen.config.cli", "worker", "--no-startup-delay"]
             children.append(subprocess.Popen(worker_cmd, env=env))  # noqa: S603
-        self.stdout.write(f"创文平台已启动：http://{host}:{port}/  （后台任务进程：{'已启动' if with_worker else '未启动'}）")
+        worker_state = "已启动" if with_worker else "未启动"
+        self.stdout.write(f"创文平台已启动：http://{host}:{port}/  （后台任务进程：{worker_state}）")
 
         stopping = False
 
