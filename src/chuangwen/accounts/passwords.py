@@ -1,5 +1,6 @@
 import string
 
+from django.contrib.auth.password_validation import MinimumLengthValidator as _MinimumLengthValidator
 from django.core.exceptions import ValidationError
 
 
@@ -25,3 +26,17 @@ class CharacterClassValidator:
 
     def get_help_text(self) -> str:
         return f"密码至少要包含小写字母、大写字母、数字、符号中的 {self.min_classes} 类。"
+
+
+class MinimumLengthValidator(_MinimumLengthValidator):
+    """Django's length rule with a Chinese message.
+
+    Django 5.2.19 changed the English message (``%d`` in place of ``%(min_length)d``) and its zh_Hans
+    catalogue no longer matches, so the stock validator answers in English.
+    """
+
+    def get_error_message(self) -> str:
+        return f"密码太短，至少需要 {self.min_length} 个字符。"
+
+    def get_help_text(self) -> str:
+        return f"密码至少需要 {self.min_length} 个字符。"

@@ -7,6 +7,7 @@ from django.views.decorators.http import require_POST
 
 from . import services
 from .forms import LoginForm, TokenForm
+from .models import UserSession
 
 
 class LoginView(auth_views.LoginView):
@@ -21,8 +22,12 @@ def locked_out(request, response=None, credentials=None, *args, **kwargs):
     return render(
         request,
         "accounts/login.html",
-        {"form": LoginForm(request), "locked_out": True, "lockout_minutes": minutes,
-         "failure_limit": settings.AXES_FAILURE_LIMIT},
+        {
+            "form": LoginForm(request),
+            "locked_out": True,
+            "lockout_minutes": minutes,
+            "failure_limit": settings.AXES_FAILURE_LIMIT,
+        },
         status=403,
     )
 
@@ -35,11 +40,16 @@ class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
 
     def form_valid(self, form):
+        old_key = self.request.session.session_key
         response = super().form_valid(form)
+        # update_session_auth_hash() gave the session a new key: keep tracking it, or deactivating the
+        # user later would miss this session.
+        UserSession.objects.filter(session_key=old_key).update(session_key=self.request.session.session_key)
         from chuangwen.core import audit
 
-        audit.record("user.change_own_password", actor=self.request.user, request=self.request,
-                     obj=self.request.user)
+        audit.record(
+            "user.change_own_password", actor=self.request.user, request=self.request, obj=self.request.user
+        )
         messages.success(self.request, "密码已修改。")
         return response
 
@@ -52,8 +62,9 @@ def token_list(request):
     form = TokenForm(request.POST or None)
     raw = None
     if request.method == "POST" and form.is_valid():
-        _, raw = services.token_create(user=request.user, name=form.cleaned_data["name"], actor=request.user,
-                                       request=request)
+        _, raw = services.token_create(
+            user=request.user, name=form.cleaned_data["name"], actor=request.user, request=request
+        )
         form = TokenForm()
     tokens = request.user.api_tokens.all()
     return render(request, "accounts/token_list.html", {"tokens": tokens, "form": form, "raw": raw})

@@ -1,6 +1,7 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
 
 from chuangwen.org.api import router as org_router
 
@@ -9,12 +10,22 @@ from .auth import session_auth, token_auth
 api = NinjaAPI(
     title="创文平台 API",
     version="1",
-    description="教育系统创文工作管理平台的 JSON 接口。浏览器使用会话登录；集成系统使用 `Authorization: Bearer <令牌>`。",
+    description=(
+        "教育系统创文工作管理平台的 JSON 接口。"
+        "浏览器使用会话登录；集成系统使用 `Authorization: Bearer <令牌>`。"
+    ),
     auth=[token_auth, session_auth],
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
 )
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request, exc):
+    response = api.create_response(request, {"detail": "未登录或登录已失效"}, status=401)
+    response["WWW-Authenticate"] = "Bearer"
+    return response
 
 
 @api.exception_handler(PermissionDenied)
