@@ -12,11 +12,17 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = "用户名"
         self.fields["password"].label = "密码"
-        self.fields["username"].widget.attrs.update({"class": "form-control", "autocomplete": "username",
-                                                     "autocapitalize": "none"})
-        self.fields["password"].widget.attrs.update({"class": "form-control", "autocomplete": "current-password"})
+        self.fields["username"].widget.attrs.update(
+            {"class": "form-control", "autocomplete": "username", "autocapitalize": "none"}
+        )
+        self.fields["password"].widget.attrs.update(
+            {"class": "form-control", "autocomplete": "current-password"}
+        )
 
 
 class TokenForm(forms.Form):
-    name = forms.CharField(label="用途", max_length=100, widget=forms.TextInput(attrs={"class": "form-control",
-                                                                                     "placeholder": "如：市级平台对接"}))
+    name = forms.CharField(
+        label="用途",
+        max_length=100,
+        widget=forms.TextInput(attrs={"class": "form-control", "placeholder": "如：市级平台对接"}),
+    )

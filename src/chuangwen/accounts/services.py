@@ -18,8 +18,16 @@ class AccountError(ValidationError):
 
 
 @transaction.atomic
-def user_create(*, username: str, name: str, password: str | None, phone: str = "", email: str = "",
-                actor=None, request=None) -> User:
+def user_create(
+    *,
+    username: str,
+    name: str,
+    password: str | None,
+    phone: str = "",
+    email: str = "",
+    actor=None,
+    request=None,
+) -> User:
     username = username.strip()
     if User.objects.filter(username__iexact=username).exists():
         raise AccountError({"username": f"用户名“{username}”已被使用"})
@@ -31,8 +39,13 @@ def user_create(*, username: str, name: str, password: str | None, phone: str = 
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
-    audit.record("user.create", actor=actor, request=request, obj=user,
-                 data={"name": user.name, "phone": user.masked_phone})
+    audit.record(
+        "user.create",
+        actor=actor,
+        request=request,
+        obj=user,
+        data={"name": user.name, "phone": user.masked_phone},
+    )
     return user
 
 
@@ -46,7 +59,7 @@ def user_update(*, user: User, name: str, phone: str, email: str, actor=None, re
     if not changed:
         return user
     user.full_clean(exclude=["password"])
-    user.save(update_fields=[*[f for f in changed], "updated_at"])
+    user.save(update_fields=[*changed, "updated_at"])
     audit.record("user.update", actor=actor, request=request, obj=user, data={"changed": sorted(changed)})
     return user
 
@@ -103,8 +116,9 @@ def user_end_sessions(*, user: User, actor=None, request=None) -> int:
 def token_create(*, user: User, name: str, actor=None, request=None) -> tuple[ApiToken, str]:
     """Create a token and return it with its raw value, which is shown once and never stored."""
     raw = ApiToken.generate()
-    token = ApiToken.objects.create(user=user, name=name.strip() or "集成", key_prefix=raw[:10],
-                                    key_hash=hash_token(raw))
+    token = ApiToken.objects.create(
+        user=user, name=name.strip() or "集成", key_prefix=raw[:10], key_hash=hash_token(raw)
+    )
     audit.record("token.create", actor=actor, request=request, obj=token, data={"user": user.username})
     return token, raw
 

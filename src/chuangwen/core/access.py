@@ -40,7 +40,9 @@ class Scope:
 
     @property
     def roles(self) -> frozenset[str]:
-        return frozenset(g.role for g in self.grants) | (frozenset({Role.ADMIN}) if self.everything else frozenset())
+        return frozenset(g.role for g in self.grants) | (
+            frozenset({Role.ADMIN}) if self.everything else frozenset()
+        )
 
     def paths(self, roles: frozenset[str] | None = None) -> list[str]:
         """The minimal set of path prefixes reached by the grants (optionally of some roles only)."""
@@ -171,7 +173,9 @@ def can_change_classes(user, school) -> bool:
 def class_import_schools(user) -> QuerySet:
     """Schools whose classes the user may import."""
     return filter_by_reach(
-        _unit_model().objects.filter(kind="school"), user, path_field="path",
+        _unit_model().objects.filter(kind="school"),
+        user,
+        path_field="path",
         roles=UNIT_MANAGER_ROLES | CLASS_MANAGER_ROLES,
     )
 
@@ -192,4 +196,3 @@ def require(allowed: bool) -> None:
     """Raise PermissionDenied (403) unless allowed."""
     if not allowed:
         raise PermissionDenied("您没有权限执行此操作")
-

@@ -41,8 +41,11 @@ def audit_list(request):
         event_type=request.GET.get("type", ""), actor=request.GET.get("actor", "").strip()
     )
     page = Paginator(events, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_list.html", {"page": page, "type": request.GET.get("type", ""),
-                                                    "actor": request.GET.get("actor", "")})
+    return render(
+        request,
+        "core/audit_list.html",
+        {"page": page, "type": request.GET.get("type", ""), "actor": request.GET.get("actor", "")},
+    )
 
 
 def error_403(request, exception=None):
