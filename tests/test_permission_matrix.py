@@ -46,6 +46,13 @@ def _own_token(city, user):
     return f"/accounts/tokens/{token.pk}/revoke/"
 
 
+def _own_batch(city, user):
+    """An import batch of the user's own (batches are private to their uploader)."""
+    from chuangwen.org.models import ImportBatch
+
+    return ImportBatch.objects.create(kind="classes", uploaded_by=user, original_name="matrix.xlsx").pk
+
+
 def _membership(city, user):
     return city.outsider.memberships.first().pk
 
@@ -106,6 +113,14 @@ ROUTES: dict[str, Route] = {
         lambda c, u: f"/org/users/{c.outsider.pk}/sessions/end/", {Role.ADMIN}, method="post", ok=302
     ),
     "org:import_start": Route(lambda c, u: "/org/import/", IMPORTERS),
+    "org:import_preview": Route(lambda c, u: f"/org/import/{_own_batch(c, u)}/", IMPORTERS),
+    "org:import_apply": Route(
+        lambda c, u: f"/org/import/{_own_batch(c, u)}/apply/", IMPORTERS, method="post", ok=302
+    ),
+    "org:import_discard": Route(
+        lambda c, u: f"/org/import/{_own_batch(c, u)}/discard/", IMPORTERS, method="post", ok=302
+    ),
+    "org:import_template": Route(lambda c, u: "/org/import/template/classes.xlsx", IMPORTERS),
     "org:school_export": Route(lambda c, u: "/org/schools/export.xlsx", "all"),
     "org:class_export": Route(lambda c, u: "/org/classes/export.xlsx", "all"),
     "api:openapi-json": Route(lambda c, u: "/api/openapi.json", "all", anon=200),

@@ -5,7 +5,6 @@ from ninja.pagination import PageNumberPagination, paginate
 from chuangwen.core import access
 
 from . import selectors
-from .models import Unit
 
 router = Router()
 
@@ -62,8 +61,9 @@ def get_unit(request, unit_id: int):
 @router.get("/schools", response=list[UnitOut], tags=["组织机构"], summary="可见学校列表")
 @paginate(PageNumberPagination, page_size=100)
 def list_schools(request, q: str = "", school_type: str = "", district: str = "", ownership: str = ""):
-    return selectors.school_list(user=request.user, q=q, school_type=school_type, district=district,
-                                 ownership=ownership).order_by("path")
+    return selectors.school_list(
+        user=request.user, q=q, school_type=school_type, district=district, ownership=ownership
+    ).order_by("path")
 
 
 @router.get("/schools/{school_id}", response=UnitOut, tags=["组织机构"], summary="学校详情")
@@ -94,5 +94,3 @@ def list_classes(request, school: int | None = None, large_only: bool = False):
 @router.get("/classes/{class_id}", response=ClassOut, tags=["组织机构"], summary="班级详情")
 def get_class(request, class_id: int):
     return get_object_or_404(selectors.class_list(user=request.user), pk=class_id)
-
-

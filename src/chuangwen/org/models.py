@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -47,9 +49,17 @@ class Unit(TimeStampedModel):
 
     kind = models.CharField("类别", max_length=16, choices=Kind.choices)
     name = models.CharField("名称", max_length=100)
-    code = models.CharField("代码", max_length=32, unique=True, help_text="学校标识码或内部编码，导入时据此匹配")
-    parent = models.ForeignKey("self", verbose_name="上级单位", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children")
+    code = models.CharField(
+        "代码", max_length=32, unique=True, help_text="学校标识码或内部编码，导入时据此匹配"
+    )
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="上级单位",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
     path = models.CharField(max_length=255, db_index=True, editable=False, default="")
     school_type = models.CharField("学校类型", max_length=16, choices=SchoolType.choices, blank=True)
     ownership = models.CharField("办学性质", max_length=8, choices=Ownership.choices, blank=True)
@@ -111,8 +121,9 @@ class Unit(TimeStampedModel):
 class Membership(TimeStampedModel):
     """A role held by a person on a unit (局领导 on the bureau, 创文联络员 on a school, …)."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="人员", on_delete=models.CASCADE,
-                             related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="人员", on_delete=models.CASCADE, related_name="memberships"
+    )
     unit = models.ForeignKey(Unit, verbose_name="单位", on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField("角色", max_length=16, choices=Role.choices)
     title = models.CharField("职务", max_length=50, blank=True, help_text="如：分管副校长、德育主任")
@@ -157,8 +168,15 @@ class Grade(models.IntegerChoices):
     S3 = 23, "高三"
 
 
-GRADE_ALIASES = {"初一": Grade.G7, "初二": Grade.G8, "初三": Grade.G9, "高中一年级": Grade.S1,
-                 "高中二年级": Grade.S2, "高中三年级": Grade.S3, "小一班": Grade.K1}
+GRADE_ALIASES = {
+    "初一": Grade.G7,
+    "初二": Grade.G8,
+    "初三": Grade.G9,
+    "高中一年级": Grade.S1,
+    "高中二年级": Grade.S2,
+    "高中三年级": Grade.S3,
+    "小一班": Grade.K1,
+}
 
 
 def parse_grade(text: str) -> Grade | None:
@@ -172,20 +190,33 @@ def parse_grade(text: str) -> Grade | None:
 class SchoolClass(TimeStampedModel):
     """A class: grade, name, head teacher and size (大班额 flags are computed, not typed)."""
 
-    school = models.ForeignKey(Unit, verbose_name="学校", on_delete=models.CASCADE, related_name="classes",
-                               limit_choices_to={"kind": Unit.Kind.SCHOOL})
+    school = models.ForeignKey(
+        Unit,
+        verbose_name="学校",
+        on_delete=models.CASCADE,
+        related_name="classes",
+        limit_choices_to={"kind": Unit.Kind.SCHOOL},
+    )
     grade = models.PositiveSmallIntegerField("年级", choices=Grade.choices)
     name = models.CharField("班级名", max_length=30)
     head_teacher_name = models.CharField("班主任", max_length=50, blank=True)
-    head_teacher = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="班主任账号", null=True, blank=True,
-                                     on_delete=models.SET_NULL, related_name="head_of_classes")
+    head_teacher = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="班主任账号",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="head_of_classes",
+    )
     student_count = models.PositiveIntegerField("学生数")
 
     class Meta:
         ordering = ["school__path", "grade", "name"]
         verbose_name = "班级"
         verbose_name_plural = "班级"
-        constraints = [models.UniqueConstraint(fields=["school", "grade", "name"], name="class_unique_in_school")]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "grade", "name"], name="class_unique_in_school")
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_grade_display()}{self.name}"
@@ -197,3 +228,43 @@ class SchoolClass(TimeStampedModel):
         if self.student_count >= LARGE_CLASS_MIN:
             return "大班额"
         return ""
+
+
+def import_upload_to(instance, filename: str) -> str:
+    """Store uploads under a random name: the user's file name is kept in `original_name` only."""
+    return f"imports/{uuid.uuid4().hex}.xlsx"
+
+
+class ImportBatch(TimeStampedModel):
+    """An uploaded spreadsheet between preview and confirmation; confirm re-reads the stored bytes."""
+
+    class Kind(models.TextChoices):
+        SCHOOLS = "schools", "学校"
+        CLASSES = "classes", "班级"
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", "待确认"
+        APPLIED = "applied", "已导入"
+        FAILED = "failed", "未通过校验"
+        DISCARDED = "discarded", "已作废"
+
+    kind = models.CharField("导入内容", max_length=16, choices=Kind.choices)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        on_delete=models.CASCADE,
+        related_name="import_batches",
+    )
+    file = models.FileField("文件", upload_to=import_upload_to, max_length=200, blank=True)
+    original_name = models.CharField("原文件名", max_length=255, blank=True)
+    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PREVIEWED)
+    summary = models.JSONField("预览摘要", default=dict, blank=True)
+    errors = models.JSONField("问题", default=list, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = "导入批次"
+        verbose_name_plural = "导入批次"
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}导入 #{self.pk}（{self.original_name}）"

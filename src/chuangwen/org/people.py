@@ -28,8 +28,9 @@ def user_list(request):
     q = request.GET.get("q", "").strip()
     users = User.objects.all().prefetch_related("memberships__unit").order_by("username")
     if q:
-        users = users.filter(Q(username__icontains=q) | Q(name__icontains=q) | Q(memberships__unit__name__icontains=q)
-                             ).distinct()
+        users = users.filter(
+            Q(username__icontains=q) | Q(name__icontains=q) | Q(memberships__unit__name__icontains=q)
+        ).distinct()
     state = request.GET.get("state", "")
     if state == "inactive":
         users = users.filter(is_active=False)
@@ -63,21 +64,31 @@ def user_detail(request, user_id: int):
         if edit_form.is_valid():
             data = edit_form.cleaned_data
             try:
-                account_services.user_update(user=person, name=data["name"], phone=data["phone"] or person.phone,
-                                             email=data["email"], actor=request.user, request=request)
+                account_services.user_update(
+                    user=person,
+                    name=data["name"],
+                    phone=data["phone"] or person.phone,
+                    email=data["email"],
+                    actor=request.user,
+                    request=request,
+                )
             except ValidationError as exc:
                 _apply_errors(edit_form, exc)
             else:
                 messages.success(request, "已保存。")
                 return redirect("org:user_detail", person.pk)
-    return render(request, "org/user_detail.html", {
-        "person": person,
-        "memberships": Membership.objects.filter(user=person).select_related("unit"),
-        "edit_form": edit_form,
-        "membership_form": membership_form,
-        "password_form": SetPasswordForm(),
-        "sessions": person.server_sessions.count(),
-    })
+    return render(
+        request,
+        "org/user_detail.html",
+        {
+            "person": person,
+            "memberships": Membership.objects.filter(user=person).select_related("unit"),
+            "edit_form": edit_form,
+            "membership_form": membership_form,
+            "password_form": SetPasswordForm(),
+            "sessions": person.server_sessions.count(),
+        },
+    )
 
 
 @login_required
@@ -137,8 +148,9 @@ def user_password(request, user_id: int):
     form = SetPasswordForm(request.POST)
     if form.is_valid():
         try:
-            account_services.user_set_password(user=person, password=form.cleaned_data["password"],
-                                               actor=request.user, request=request)
+            account_services.user_set_password(
+                user=person, password=form.cleaned_data["password"], actor=request.user, request=request
+            )
         except ValidationError as exc:
             for msg in exc.messages:
                 messages.error(request, msg)

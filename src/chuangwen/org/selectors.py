@@ -9,8 +9,9 @@ from chuangwen.core import access
 from .models import HUGE_CLASS_MIN, LARGE_CLASS_MIN, Membership, SchoolClass, Unit
 
 
-def unit_list(*, user, q: str = "", kind: str = "", school_type: str = "", district: str = "",
-              ownership: str = "") -> QuerySet[Unit]:
+def unit_list(
+    *, user, q: str = "", kind: str = "", school_type: str = "", district: str = "", ownership: str = ""
+) -> QuerySet[Unit]:
     qs = access.visible_units(user).select_related("parent")
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(address__icontains=q))

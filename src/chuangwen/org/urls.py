@@ -23,6 +23,10 @@ urlpatterns = [
     path("users/<int:user_id>/password/", people.user_password, name="user_password"),
     path("users/<int:user_id>/sessions/end/", people.user_end_sessions, name="user_end_sessions"),
     path("import/", imports_views.import_start, name="import_start"),
+    path("import/<int:batch_id>/", imports_views.import_preview, name="import_preview"),
+    path("import/<int:batch_id>/apply/", imports_views.import_apply, name="import_apply"),
+    path("import/<int:batch_id>/discard/", imports_views.import_discard, name="import_discard"),
+    path("import/template/<slug:kind>.xlsx", imports_views.import_template, name="import_template"),
 ]
 urlpatterns += [
     path("schools/export.xlsx", imports_views.school_export, name="school_export"),

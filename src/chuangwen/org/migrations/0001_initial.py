@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,75 +14,227 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('kind', models.CharField(choices=[('bureau', '教体局'), ('department', '科室'), ('district', '区县'), ('school', '学校')], max_length=16, verbose_name='类别')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('code', models.CharField(help_text='学校标识码或内部编码，导入时据此匹配', max_length=32, unique=True, verbose_name='代码')),
-                ('path', models.CharField(db_index=True, default='', editable=False, max_length=255)),
-                ('school_type', models.CharField(blank=True, choices=[('kindergarten', '幼儿园'), ('primary', '小学'), ('junior', '初中'), ('nine_year', '九年一贯制'), ('senior', '高中'), ('complete', '完全中学'), ('vocational', '职业学校'), ('special', '特殊教育学校')], max_length=16, verbose_name='学校类型')),
-                ('ownership', models.CharField(blank=True, choices=[('public', '公办'), ('private', '民办')], max_length=8, verbose_name='办学性质')),
-                ('address', models.CharField(blank=True, max_length=200, verbose_name='地址')),
-                ('enrolment', models.PositiveIntegerField(blank=True, null=True, verbose_name='在校学生数')),
-                ('staff_count', models.PositiveIntegerField(blank=True, null=True, verbose_name='教职工数')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='org.unit', verbose_name='上级单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("bureau", "教体局"),
+                            ("department", "科室"),
+                            ("district", "区县"),
+                            ("school", "学校"),
+                        ],
+                        max_length=16,
+                        verbose_name="类别",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "code",
+                    models.CharField(
+                        help_text="学校标识码或内部编码，导入时据此匹配",
+                        max_length=32,
+                        unique=True,
+                        verbose_name="代码",
+                    ),
+                ),
+                ("path", models.CharField(db_index=True, default="", editable=False, max_length=255)),
+                (
+                    "school_type",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("kindergarten", "幼儿园"),
+                            ("primary", "小学"),
+                            ("junior", "初中"),
+                            ("nine_year", "九年一贯制"),
+                            ("senior", "高中"),
+                            ("complete", "完全中学"),
+                            ("vocational", "职业学校"),
+                            ("special", "特殊教育学校"),
+                        ],
+                        max_length=16,
+                        verbose_name="学校类型",
+                    ),
+                ),
+                (
+                    "ownership",
+                    models.CharField(
+                        blank=True,
+                        choices=[("public", "公办"), ("private", "民办")],
+                        max_length=8,
+                        verbose_name="办学性质",
+                    ),
+                ),
+                ("address", models.CharField(blank=True, max_length=200, verbose_name="地址")),
+                ("enrolment", models.PositiveIntegerField(blank=True, null=True, verbose_name="在校学生数")),
+                ("staff_count", models.PositiveIntegerField(blank=True, null=True, verbose_name="教职工数")),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="org.unit",
+                        verbose_name="上级单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '单位',
-                'verbose_name_plural': '单位',
-                'ordering': ['path'],
+                "verbose_name": "单位",
+                "verbose_name_plural": "单位",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='SchoolClass',
+            name="SchoolClass",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('grade', models.PositiveSmallIntegerField(choices=[(0, '托班'), (1, '小班'), (2, '中班'), (3, '大班'), (11, '一年级'), (12, '二年级'), (13, '三年级'), (14, '四年级'), (15, '五年级'), (16, '六年级'), (17, '七年级'), (18, '八年级'), (19, '九年级'), (21, '高一'), (22, '高二'), (23, '高三')], verbose_name='年级')),
-                ('name', models.CharField(max_length=30, verbose_name='班级名')),
-                ('head_teacher_name', models.CharField(blank=True, max_length=50, verbose_name='班主任')),
-                ('student_count', models.PositiveIntegerField(verbose_name='学生数')),
-                ('head_teacher', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='head_of_classes', to=settings.AUTH_USER_MODEL, verbose_name='班主任账号')),
-                ('school', models.ForeignKey(limit_choices_to={'kind': 'school'}, on_delete=django.db.models.deletion.CASCADE, related_name='classes', to='org.unit', verbose_name='学校')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "grade",
+                    models.PositiveSmallIntegerField(
+                        choices=[
+                            (0, "托班"),
+                            (1, "小班"),
+                            (2, "中班"),
+                            (3, "大班"),
+                            (11, "一年级"),
+                            (12, "二年级"),
+                            (13, "三年级"),
+                            (14, "四年级"),
+                            (15, "五年级"),
+                            (16, "六年级"),
+                            (17, "七年级"),
+                            (18, "八年级"),
+                            (19, "九年级"),
+                            (21, "高一"),
+                            (22, "高二"),
+                            (23, "高三"),
+                        ],
+                        verbose_name="年级",
+                    ),
+                ),
+                ("name", models.CharField(max_length=30, verbose_name="班级名")),
+                ("head_teacher_name", models.CharField(blank=True, max_length=50, verbose_name="班主任")),
+                ("student_count", models.PositiveIntegerField(verbose_name="学生数")),
+                (
+                    "head_teacher",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="head_of_classes",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="班主任账号",
+                    ),
+                ),
+                (
+                    "school",
+                    models.ForeignKey(
+                        limit_choices_to={"kind": "school"},
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="classes",
+                        to="org.unit",
+                        verbose_name="学校",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '班级',
-                'verbose_name_plural': '班级',
-                'ordering': ['school__path', 'grade', 'name'],
+                "verbose_name": "班级",
+                "verbose_name_plural": "班级",
+                "ordering": ["school__path", "grade", "name"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='创建时间')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='更新时间')),
-                ('role', models.CharField(choices=[('admin', '系统管理员'), ('leader', '局领导'), ('office', '创文办'), ('dept_head', '科室负责人'), ('inspector', '督查员'), ('school_head', '学校一把手'), ('liaison', '创文联络员'), ('archivist', '资料员'), ('teacher', '班主任/教师')], max_length=16, verbose_name='角色')),
-                ('title', models.CharField(blank=True, help_text='如：分管副校长、德育主任', max_length=50, verbose_name='职务')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL, verbose_name='人员')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='org.unit', verbose_name='单位')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="创建时间")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="更新时间")),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("admin", "系统管理员"),
+                            ("leader", "局领导"),
+                            ("office", "创文办"),
+                            ("dept_head", "科室负责人"),
+                            ("inspector", "督查员"),
+                            ("school_head", "学校一把手"),
+                            ("liaison", "创文联络员"),
+                            ("archivist", "资料员"),
+                            ("teacher", "班主任/教师"),
+                        ],
+                        max_length=16,
+                        verbose_name="角色",
+                    ),
+                ),
+                (
+                    "title",
+                    models.CharField(
+                        blank=True, help_text="如：分管副校长、德育主任", max_length=50, verbose_name="职务"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="人员",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="org.unit",
+                        verbose_name="单位",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '角色',
-                'verbose_name_plural': '角色',
-                'ordering': ['unit__path', 'role'],
+                "verbose_name": "角色",
+                "verbose_name_plural": "角色",
+                "ordering": ["unit__path", "role"],
             },
         ),
         migrations.AddIndex(
-            model_name='unit',
-            index=models.Index(fields=['kind', 'school_type'], name='org_unit_kind_09f87d_idx'),
+            model_name="unit",
+            index=models.Index(fields=["kind", "school_type"], name="org_unit_kind_09f87d_idx"),
         ),
         migrations.AddConstraint(
-            model_name='schoolclass',
-            constraint=models.UniqueConstraint(fields=('school', 'grade', 'name'), name='class_unique_in_school'),
+            model_name="schoolclass",
+            constraint=models.UniqueConstraint(
+                fields=("school", "grade", "name"), name="class_unique_in_school"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('user', 'unit', 'role'), name='membership_unique'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("user", "unit", "role"), name="membership_unique"),
         ),
     ]
