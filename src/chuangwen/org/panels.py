@@ -1,13 +1,24 @@
 """The organisation's panel on 我的工作台: the schools in the user's reach at a glance."""
 
+from django.core.cache import cache
 from django.db.models import Count, Q
 
 from chuangwen.core import access
 
 from .models import HUGE_CLASS_MIN, LARGE_CLASS_MIN, Unit
 
+# The home page shows these figures on every visit; they may lag a change by this long. The key is the
+# reach, so every bureau-wide user shares one entry and each school's staff another.
+REACH_PANEL_SECONDS = 60
+
 
 def reach_panel(user) -> dict | None:
+    scope = access.scope_of(user)
+    key = "cw:reach-panel:" + ("*" if scope.everything else "|".join(scope.paths()))
+    return cache.get_or_set(key, lambda: _reach_panel(user), REACH_PANEL_SECONDS)
+
+
+def _reach_panel(user) -> dict | None:
     schools = access.visible_schools(user)
     stats = schools.aggregate(schools=Count("id"))
     if not stats["schools"]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from chuangwen.core import access
 
@@ -10,9 +11,16 @@ from .models import HUGE_CLASS_MIN, LARGE_CLASS_MIN, Membership, SchoolClass, Un
 
 
 def unit_list(
-    *, user, q: str = "", kind: str = "", school_type: str = "", district: str = "", ownership: str = ""
+    *,
+    user,
+    q: str = "",
+    kind: str = "",
+    school_type: str = "",
+    district: str = "",
+    ownership: str = "",
+    with_class_count: bool = True,
 ) -> QuerySet[Unit]:
-    qs = access.visible_units(user).select_related("parent")
+    qs = access.visible_units(user)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(code__icontains=q) | Q(address__icontains=q))
     if kind:
@@ -23,7 +31,13 @@ def unit_list(
         qs = qs.filter(ownership=ownership)
     if district:
         qs = qs.filter(parent_id=int(district)) if str(district).isdigit() else qs.none()
-    return qs.annotate(class_count=Count("classes", distinct=True)).order_by("path")
+    if not with_class_count:
+        return qs.order_by("path")
+    # A correlated subquery, not JOIN + GROUP BY over every class: a page counts only its own rows, and
+    # the paginator's count() stays a plain COUNT(*).
+    classes = SchoolClass.objects.filter(school=OuterRef("pk")).order_by().values("school")
+    class_count = Coalesce(Subquery(classes.annotate(n=Count("id")).values("n")), 0)
+    return qs.select_related("parent").annotate(class_count=class_count).order_by("path")
 
 
 def school_list(*, user, **filters) -> QuerySet[Unit]:

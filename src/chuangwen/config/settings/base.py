@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "chuangwen.accounts",
     "chuangwen.org",
     "chuangwen.api",
+    "chuangwen.demo",
 ]
 
 MIDDLEWARE = [
@@ -74,8 +75,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "chuangwen.accounts.middleware.SessionLimitMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "chuangwen.accounts.middleware.SessionLimitMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -125,11 +126,15 @@ def database_from_env() -> dict:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": str(DATA_DIR / "chuangwen.sqlite3"),
             "OPTIONS": dict(SQLITE_OPTIONS),
+            # Keep each thread's connection: opening one and running the PRAGMAs costs ~1 ms a request.
+            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 600),
+            "CONN_HEALTH_CHECKS": True,
         }
-    config = dj_database_url.parse(url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True)
+    config = dj_database_url.parse(
+        url, conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60), conn_health_checks=True
+    )
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = dict(SQLITE_OPTIONS)
-        config["CONN_MAX_AGE"] = 0
     return config
 
 
@@ -156,6 +161,7 @@ LOGOUT_REDIRECT_URL = "accounts:login"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
+    "chuangwen.core.permissions.SystemAdminBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -164,12 +170,18 @@ PASSWORD_HASHERS = [
 PASSWORD_MIN_LENGTH = env_int("CHUANGWEN_PASSWORD_MIN_LENGTH", 10)
 PASSWORD_MIN_CLASSES = env_int("CHUANGWEN_PASSWORD_MIN_CLASSES", 3)
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
-     "OPTIONS": {"user_attributes": ("username", "name", "email")}},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
-     "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH}},
-    {"NAME": "chuangwen.accounts.passwords.CharacterClassValidator",
-     "OPTIONS": {"min_classes": PASSWORD_MIN_CLASSES}},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("username", "name", "email")},
+    },
+    {
+        "NAME": "chuangwen.accounts.passwords.MinimumLengthValidator",
+        "OPTIONS": {"min_length": PASSWORD_MIN_LENGTH},
+    },
+    {
+        "NAME": "chuangwen.accounts.passwords.CharacterClassValidator",
+        "OPTIONS": {"min_classes": PASSWORD_MIN_CLASSES},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
@@ -237,7 +249,9 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False) and not EMAIL_USE_SSL
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "chuangwen@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 EMAIL_BACKEND = (
-    "django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST else "django.core.mail.backends.console.EmailBackend"
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.console.EmailBackend"
 )
 
 # --- audit chain ----------------------------------------------------------------------------------

@@ -1,0 +1,71 @@
+"""`chuangwen demo`: create the demo city 清河市, or restore it to its demo values. Safe to run again."""
+
+import unicodedata
+
+from django.core.management.base import BaseCommand, CommandError
+
+from chuangwen.demo.city import DEMO_PASSWORD, DemoDisabled, build_demo_city
+
+CHANGE_LABELS = {
+    "units.created": "新建单位",
+    "units.updated": "恢复单位",
+    "classes.created": "新建班级",
+    "classes.updated": "恢复班级",
+    "classes.deleted": "删除多余班级",
+    "users.created": "新建账号",
+    "users.updated": "恢复账号",
+    "roles.granted": "分配角色",
+    "roles.updated": "恢复职务",
+    "roles.revoked": "撤销多余角色",
+    "lockouts.cleared": "清除登录失败记录",
+}
+
+
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def table(rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(_width(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return ["  ".join(_pad(cell, w) for cell, w in zip(row, widths, strict=True)).rstrip() for row in rows]
+
+
+class Command(BaseCommand):
+    help = (
+        "创建或刷新演示城市“清河市”（教体局、科室、3 个区县、200 所学校及班级、每个角色一个演示账号）。"
+        "可重复执行：再次运行不会产生重复数据，并把被改动的演示数据恢复原样。仅在演示模式（CHUANGWEN_DEMO=true）下可用。"
+    )
+
+    def handle(self, *args, **options):
+        try:
+            report = build_demo_city()
+        except DemoDisabled as exc:
+            raise CommandError(str(exc)) from exc
+        if options["verbosity"] == 0:
+            return
+        t = report.totals
+        self.stdout.write(
+            f"演示城市“清河市”：{t['departments']} 个科室、{t['districts']} 个区县、{t['schools']} 所学校、"
+            f"{t['classes']:,} 个班级（大班额 {t['large_classes']} 个、超大班额 {t['huge_classes']} 个）、"
+            f"在校学生 {t['students']:,} 人、教职工 {t['staff']:,} 人。"
+        )
+        if report.changed:
+            done = "、".join(
+                f"{label} {report.changes[key]:,}"
+                for key, label in CHANGE_LABELS.items()
+                if report.changes[key]
+            )
+            self.stdout.write(self.style.SUCCESS(f"本次：{done}。"))
+        else:
+            self.stdout.write(self.style.SUCCESS("演示数据已是最新，本次未作任何改动。"))
+        self.stdout.write("")
+        self.stdout.write("演示账号：")
+        for line in table([("用户名", "姓名", "角色", "单位"), *report.accounts]):
+            self.stdout.write("  " + line)
+        self.stdout.write("")
+        self.stdout.write(f"统一密码：{DEMO_PASSWORD}    （仅供演示，正式环境不可用）")
+        self.stdout.write(f"用时 {report.seconds:.1f} 秒。")

@@ -1,0 +1,276 @@
+"""The demo city: its shape, its accounts and their reach, idempotence, refresh, and the demo-mode guard.
+
+The city is built once for the module inside a transaction that is rolled back at the end, so other
+modules never see it; each test runs in its own savepoint on top of it.
+"""
+
+import sys
+from io import StringIO
+
+import pytest
+from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.password_validation import validate_password
+from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.db.models import Count
+from django.test import override_settings
+
+from chuangwen.accounts.models import User
+from chuangwen.core import access, audit
+from chuangwen.core.models import AuditEvent
+from chuangwen.core.roles import BUREAU_ROLES, Role
+from chuangwen.demo.city import (
+    DEMO_PASSWORD,
+    DEMO_SCHOOL,
+    DEPARTMENTS,
+    SECOND_SCHOOL,
+    USERS,
+    build_demo_city,
+    generate_city,
+)
+from chuangwen.org.models import HUGE_CLASS_MIN, LARGE_CLASS_MIN, Grade, Membership, SchoolClass, Unit
+
+pytestmark = pytest.mark.django_db
+
+EXPECTED_GRADES = {
+    "kindergarten": {Grade.K1, Grade.K2, Grade.K3},  # plus 托班 in some
+    "primary": set(range(Grade.G1, Grade.G6 + 1)),
+    "junior": {Grade.G7, Grade.G8, Grade.G9},
+    "nine_year": set(range(Grade.G1, Grade.G9 + 1)),
+    "senior": {Grade.S1, Grade.S2, Grade.S3},
+    "complete": {Grade.G7, Grade.G8, Grade.G9, Grade.S1, Grade.S2, Grade.S3},
+    "vocational": {Grade.S1, Grade.S2, Grade.S3},
+    "special": set(range(Grade.G1, Grade.G9 + 1)),
+}
+
+
+@pytest.fixture(scope="module")
+def demo_output(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        outer = transaction.atomic()
+        outer.__enter__()
+        out = StringIO()
+        try:
+            call_command("demo", stdout=out)
+        except BaseException:
+            outer.__exit__(*sys.exc_info())
+            raise
+    try:
+        yield out.getvalue()
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def snapshot() -> dict:
+    """Every demo-relevant row, minus timestamps, so two snapshots compare equal iff nothing changed."""
+    return {
+        "units": sorted(
+            Unit.objects.values_list(
+                "code",
+                "kind",
+                "name",
+                "parent__code",
+                "path",
+                "school_type",
+                "ownership",
+                "address",
+                "enrolment",
+                "staff_count",
+                "is_active",
+            )
+        ),
+        "classes": sorted(
+            SchoolClass.objects.values_list(
+                "school__code",
+                "grade",
+                "name",
+                "head_teacher_name",
+                "head_teacher__username",
+                "student_count",
+            )
+        ),
+        "users": sorted(
+            User.objects.values_list("username", "name", "phone", "is_active", "is_staff", "password")
+        ),
+        "memberships": sorted(
+            Membership.objects.values_list("user__username", "unit__code", "role", "title")
+        ),
+        "audit_events": AuditEvent.objects.count(),
+    }
+
+
+def test_generation_is_deterministic():
+    assert generate_city() == generate_city()
+    assert generate_city(seed=1) != generate_city()
+
+
+def test_refuses_outside_demo_mode():
+    before = (Unit.objects.count(), User.objects.count())
+    with override_settings(CHUANGWEN_DEMO=False), pytest.raises(CommandError, match="未启用演示模式"):
+        call_command("demo", stdout=StringIO())
+    assert (Unit.objects.count(), User.objects.count()) == before
+
+
+def test_output_lists_accounts_password_and_timing(demo_output):
+    for username, name, _role, unit_name, *_ in USERS:
+        assert username in demo_output
+        assert name in demo_output
+        assert unit_name in demo_output
+    assert DEMO_PASSWORD in demo_output
+    assert "用时" in demo_output
+    assert "新建单位 215" in demo_output
+
+
+def test_bureau_departments_and_districts(demo_output):
+    bureau = Unit.objects.get(kind=Unit.Kind.BUREAU, name="清河市教育体育局")
+    departments = set(
+        Unit.objects.filter(kind=Unit.Kind.DEPARTMENT, parent=bureau).values_list("name", flat=True)
+    )
+    assert departments == set(DEPARTMENTS)
+    assert any("创文" in d for d in departments)
+    districts = Unit.objects.filter(kind=Unit.Kind.DISTRICT, parent=bureau)
+    assert sorted(districts.values_list("name", flat=True)) == ["东阳县", "城关区", "河西区"]
+
+
+def test_schools_cover_every_type_with_plausible_facts(demo_output):
+    schools = Unit.objects.filter(
+        kind=Unit.Kind.SCHOOL, path__startswith=Unit.objects.get(code="419900-JTJ").path
+    )
+    assert schools.count() == 200
+    by_type = dict(schools.values_list("school_type").annotate(n=Count("id")))
+    assert set(by_type) == set(Unit.SchoolType.values)
+    assert by_type["primary"] == max(by_type.values())
+    assert by_type["kindergarten"] > 50
+    assert 1 <= by_type["special"] <= 2
+    assert schools.filter(ownership=Unit.Ownership.PRIVATE).count() > 20
+    assert schools.filter(parent__kind=Unit.Kind.DISTRICT).count() > 150  # the rest are 市直
+    for school in schools.select_related("parent"):
+        assert len(school.code) == 10 and school.code.isdigit()
+        assert school.address.startswith("清河市")
+        assert school.enrolment > 0 and school.staff_count > 0
+        assert school.path == school.expected_path()
+        school.full_clean()
+    names = list(schools.values_list("name", flat=True))
+    assert len(names) == len(set(names))
+    for name in (
+        "清河市第一实验小学",
+        "城关区东关小学",
+        "清河市第三中学",
+        "河西区阳光幼儿园",
+        "清河市特殊教育学校",
+        "清河市职业技术学校",
+    ):
+        assert name in names
+
+
+def test_classes_fit_each_school_type(demo_output):
+    schools = {s.pk: s for s in Unit.objects.filter(kind=Unit.Kind.SCHOOL)}
+    grades: dict[int, set] = {}
+    sizes: dict[int, int] = {}
+    for school_id, grade, count in SchoolClass.objects.values_list("school_id", "grade", "student_count"):
+        grades.setdefault(school_id, set()).add(grade)
+        sizes[school_id] = sizes.get(school_id, 0) + count
+    assert set(grades) == set(schools)
+    for pk, school in schools.items():
+        expected = EXPECTED_GRADES[school.school_type]
+        got = grades[pk] - ({Grade.NURSERY} if school.school_type == "kindergarten" else set())
+        assert got == expected, school.name
+        assert sizes[pk] == school.enrolment, school.name
+    assert 3000 < SchoolClass.objects.count() < 6000
+    assert not SchoolClass.objects.filter(head_teacher_name="").exists()
+
+
+def test_some_large_and_a_few_huge_classes(demo_output):
+    large = SchoolClass.objects.filter(student_count__gte=LARGE_CLASS_MIN, student_count__lt=HUGE_CLASS_MIN)
+    huge = SchoolClass.objects.filter(student_count__gte=HUGE_CLASS_MIN)
+    total = SchoolClass.objects.count()
+    assert 0.02 * total < large.count() < 0.10 * total
+    assert 1 <= huge.count() < large.count() / 5
+    assert not large.filter(school__school_type__in=["kindergarten", "special"]).exists()
+    # Kindergarten and special-education classes stay small.
+    assert not SchoolClass.objects.filter(school__school_type="kindergarten", student_count__gt=40).exists()
+    assert not SchoolClass.objects.filter(school__school_type="special", student_count__gt=12).exists()
+
+
+def test_demo_password_satisfies_the_policy(demo_output):
+    for user in User.objects.filter(username__in=[u[0] for u in USERS]):
+        validate_password(DEMO_PASSWORD, user)
+
+
+@pytest.mark.parametrize(("username", "role", "unit_name"), [(u[0], u[2], u[3]) for u in USERS])
+def test_every_account_logs_in_and_sees_its_scope(demo_output, client, username, role, unit_name):
+    user = User.objects.get(username=username)
+    assert user.phone and user.masked_phone.count("*") == 4
+    response = client.post("/accounts/login/", {"username": username, "password": DEMO_PASSWORD})
+    assert response.status_code == 302, response.content.decode()[:300]
+    assert client.session[SESSION_KEY] == str(user.pk)
+    home = client.get("/")
+    assert home.status_code == 200
+    assert unit_name in home.content.decode()
+
+    assert access.roles_of(user) == {role}
+    visible = access.visible_schools(user)
+    if role in BUREAU_ROLES:
+        assert visible.count() == Unit.objects.filter(kind=Unit.Kind.SCHOOL).count()
+    else:
+        assert list(visible.values_list("name", flat=True)) == [unit_name]
+    api = client.get("/api/schools")
+    assert api.status_code == 200
+    assert api.json()["count"] == visible.count()
+
+
+def test_teacher_is_head_of_a_class(demo_output):
+    teacher = User.objects.get(username="teacher")
+    klass = SchoolClass.objects.get(head_teacher=teacher)
+    assert klass.school.name == DEMO_SCHOOL
+    assert klass.head_teacher_name == teacher.name
+    assert str(klass) == "三年级2班"
+    liaison2 = User.objects.get(username="liaison2")
+    assert set(access.visible_classes(liaison2).values_list("school__name", flat=True)) == {SECOND_SCHOOL}
+
+
+def test_second_run_changes_nothing(demo_output):
+    before = snapshot()
+    out = StringIO()
+    call_command("demo", stdout=out)
+    assert "未作任何改动" in out.getvalue()
+    assert snapshot() == before
+    assert audit.verify_chain().ok
+
+
+def test_refresh_restores_edited_demo_data(demo_output):
+    before = snapshot()
+    school = Unit.objects.get(name=DEMO_SCHOOL)
+    Unit.objects.filter(pk=school.pk).update(name="改过的名字", enrolment=1, is_active=False)
+    district = Unit.objects.get(name="城关区")
+    moved = Unit.objects.filter(parent=district).first()
+    moved.parent = Unit.objects.get(name="河西区")
+    moved.save()
+    klass = SchoolClass.objects.filter(school=school).first()
+    SchoolClass.objects.filter(pk=klass.pk).update(student_count=99, head_teacher_name="")
+    SchoolClass.objects.create(school=school, grade=Grade.G1, name="临时班", student_count=30)
+    liaison = User.objects.get(username="liaison")
+    liaison.name, liaison.is_active = "别人", False
+    liaison.set_password("Another#Pass2026")
+    liaison.save()
+    Membership.objects.create(user=liaison, unit=district, role=Role.OFFICE)
+    Membership.objects.filter(user__username="leader").delete()
+
+    report = build_demo_city()
+
+    assert report.changes["units.updated"] == 2
+    assert report.changes["classes.updated"] == 1
+    assert report.changes["classes.deleted"] == 1
+    assert report.changes["users.updated"] == 1
+    assert report.changes["roles.revoked"] == 1
+    assert report.changes["roles.granted"] == 1
+    after = snapshot()
+    assert after.pop("audit_events") > before.pop("audit_events")
+    # The password is set again, so its salted hash differs; compare everything else.
+    for state in (before, after):
+        state["users"] = [row[:-1] for row in state["users"]]
+    assert after == before
+    assert AuditEvent.objects.filter(event_type="demo.build").count() == 2
+    assert User.objects.get(username="liaison").check_password(DEMO_PASSWORD)
