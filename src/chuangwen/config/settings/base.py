@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "chuangwen.core",
     "chuangwen.accounts",
     "chuangwen.org",
+    "chuangwen.index",
     "chuangwen.api",
     "chuangwen.demo",
 ]
