@@ -1,38 +1,23 @@
 """Every URL pattern × every role (and anonymous) in one table.
 
 A URL pattern that is missing from ROUTES fails `test_every_url_pattern_is_in_the_matrix`, so a new
-page or endpoint cannot ship without deciding who may use it. Objects used here belong to school_a,
-where the school roles hold their posts; cross-school access is covered by `test_cross_school_*`.
+page or endpoint cannot ship without deciding who may use it. Apps add their rows in
+`chuangwen/<app>/tests/routes.py` (a `ROUTES` dict of `tests.matrix.Route`). Objects used here belong
+to school_a, where the school roles hold their posts; cross-school access is covered by
+`test_cross_school_*`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+import importlib
 
 import pytest
+from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from chuangwen.core.roles import Role
 
-ROLES = [r.value for r in Role]
-ANON = "anonymous"
-BUREAU_READ = {Role.ADMIN, Role.LEADER, Role.OFFICE}
-UNIT_MANAGERS = {Role.ADMIN, Role.OFFICE}
-CLASS_MANAGERS = {Role.ADMIN, Role.OFFICE, Role.SCHOOL_HEAD, Role.LIAISON}
-IMPORTERS = CLASS_MANAGERS
-
-
-@dataclass
-class Route:
-    url: Callable  # (city, user) -> str
-    allowed: set | str  # roles that get `ok`; "all" for every logged-in role
-    method: str = "get"
-    ok: int = 200
-    denied: int = 403
-    anon: int = 302  # pages redirect to the login page
-    data: Callable | None = None  # (city, user) -> dict for POSTs
-    extra: dict = field(default_factory=dict)  # role -> status overriding the above
+from .matrix import ANON, BUREAU_READ, CLASS_MANAGERS, IMPORTERS, ROLES, UNIT_MANAGERS, Route
 
 
 def _class_a(city):
@@ -137,6 +122,19 @@ ROUTES: dict[str, Route] = {
     # The Django admin: only system administrators get past its login page.
     "admin:*": Route(lambda c, u: "/admin/", {Role.ADMIN}, denied=302),
 }
+
+
+for _app in apps.get_app_configs():
+    if _app.name.startswith("chuangwen."):
+        try:
+            _module = importlib.import_module(f"{_app.name}.tests.routes")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"{_app.name}.tests.routes":
+                raise
+            continue
+        _clash = set(_module.ROUTES) & set(ROUTES)
+        assert not _clash, f"{_app.name}.tests.routes repeats rows: {sorted(_clash)}"
+        ROUTES.update(_module.ROUTES)
 
 
 def _url_names(patterns, namespace=None):

@@ -3,6 +3,8 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
+from chuangwen.duty.api import router as duty_router
+from chuangwen.index.api import router as index_router
 from chuangwen.org.api import router as org_router
 
 from .auth import session_auth, token_auth
@@ -59,3 +61,5 @@ def me(request):
 
 
 api.add_router("/", org_router)
+api.add_router("/index/", index_router)
+api.add_router("/duty/", duty_router)

@@ -7,6 +7,8 @@ urlpatterns = [
     path("", include("chuangwen.core.urls")),
     path("accounts/", include("chuangwen.accounts.urls")),
     path("org/", include("chuangwen.org.urls")),
+    path("index/", include("chuangwen.index.urls")),
+    path("duty/", include("chuangwen.duty.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "chuangwen.accounts",
     "chuangwen.org",
     "chuangwen.index",
+    "chuangwen.duty",
     "chuangwen.api",
     "chuangwen.demo",
 ]
