@@ -8,6 +8,8 @@ Rules
 - A superuser is treated as 系统管理员 of everything.
 - Changing units and schools, and importing them: 系统管理员 and 创文办 within their reach.
 - Maintaining classes: as above, plus 学校一把手 and 创文联络员 of that school.
+- Managing evaluation-index editions (and seeing drafts): 系统管理员 and 创文办; every role reads
+  published and archived editions.
 - Managing users and roles: 系统管理员.
 
 The org models are looked up lazily so that `core` does not import the apps that depend on it.
@@ -182,6 +184,11 @@ def class_import_schools(user) -> QuerySet:
 
 def can_import_classes(user) -> bool:
     return scope_of(user).everything or has_role(user, *(UNIT_MANAGER_ROLES | CLASS_MANAGER_ROLES))
+
+
+def can_manage_index(user) -> bool:
+    """May create, edit, publish and archive evaluation-index editions (and see drafts)."""
+    return scope_of(user).everything or has_role(user, *UNIT_MANAGER_ROLES)
 
 
 def can_manage_users(user) -> bool:

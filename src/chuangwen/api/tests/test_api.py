@@ -42,13 +42,28 @@ def test_openapi_and_docs_are_served(client, db):
     assert "openapi.json" in docs.content.decode()
 
 
-def test_every_operation_is_read_only():
-    """Session-authenticated writes would need CSRF: when one is added, test it end to end here."""
+def test_every_write_operation_refuses_a_session_without_csrf(city):
+    """Every POST/PUT/PATCH/DELETE of the API, called with a browser session but no CSRF token, is refused
+    before it runs: session-authenticated writes must never be forgeable from another site."""
+    import re
+
+    from django.test import Client
+
     from chuangwen.api.api import api
 
     schema = api.get_openapi_schema()
-    methods = {method for operations in schema["paths"].values() for method in operations}
-    assert methods == {"get"}
+    writes = [
+        (re.sub(r"\{[^}]+\}", "1", path), method)
+        for path, operations in schema["paths"].items()
+        for method in operations
+        if method in {"post", "put", "patch", "delete"}
+    ]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(city.users["admin"])
+    for path, method in writes:
+        response = getattr(client, method)(path, data="{}", content_type="application/json")
+        assert response.status_code == 403, (method, path, response.status_code)
+        assert "CSRF" in response.content.decode(), (method, path)
 
 
 def test_healthz_answers_200_with_the_database_reachable(client, db):

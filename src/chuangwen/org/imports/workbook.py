@@ -213,7 +213,8 @@ def open_workbook(data: bytes):
         raise Rejected(Issue(NOT_XLSX)) from exc
 
 
-def _pick_sheet(workbook, spec: SheetSpec):
+def pick_sheet(workbook, spec: SheetSpec):
+    """The sheet named in the spec, else the first visible sheet that is not the help sheet."""
     sheets = list(workbook.worksheets)
     for ws in sheets:
         if ws.title.strip() == spec.name:
@@ -241,6 +242,38 @@ def _blank(values: Sequence[Any]) -> bool:
     return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
 
 
+def locate_header(rows, spec: SheetSpec, title: str) -> tuple[int, dict[str, list[tuple[int, str]]]]:
+    """Consume `rows` (an iterator of value tuples from row 1) up to the header row and check it.
+
+    Returns the header's row number and, per column key, its (index, header text) places; raises Rejected
+    for an empty sheet, a missing header, a missing required column or a column given twice.
+    """
+    first_nonblank = None
+    for number, values in enumerate(rows, start=1):
+        if _blank(values):
+            if number > HEADER_SCAN_ROWS + BLANK_ROW_SLACK:
+                break
+            continue
+        found = _match_headers(values, spec)
+        if first_nonblank is None:
+            first_nonblank = (number, found)
+        if len(found) >= 2:
+            _check_header(spec, title, number, found)
+            return number, found
+        if number >= HEADER_SCAN_ROWS:
+            break
+    if first_nonblank is None:
+        raise Rejected(Issue("工作表是空的：没有表头，也没有数据", sheet=title))
+    # No row names two of our columns: report against the first filled row, taken as the header.
+    number, found = first_nonblank
+    _check_header(spec, title, number, found)
+    raise Rejected(Issue("没有找到表头行，请使用导入模板的表头", sheet=title, row=number))
+
+
+def is_blank_row(values: Sequence[Any]) -> bool:
+    return _blank(values)
+
+
 def read_sheet(data: bytes, spec: SheetSpec) -> Sheet:
     """Read the spec's sheet into rows keyed by column; raise Rejected for a file or sheet-level problem.
 
@@ -249,34 +282,13 @@ def read_sheet(data: bytes, spec: SheetSpec) -> Sheet:
     """
     workbook = open_workbook(data)
     try:
-        ws = _pick_sheet(workbook, spec)
+        ws = pick_sheet(workbook, spec)
         title = ws.title
         max_rows = settings.IMPORT_MAX_ROWS
         too_many = Issue(f"数据超过 {max_rows} 行的上限，请拆分后分批导入", sheet=title)
         rows = ws.iter_rows(values_only=True, max_col=MAX_COLUMNS)
 
-        header_row, mapping, first_nonblank = 0, {}, None
-        for number, values in enumerate(rows, start=1):
-            if _blank(values):
-                if number > HEADER_SCAN_ROWS + BLANK_ROW_SLACK:
-                    break
-                continue
-            found = _match_headers(values, spec)
-            if first_nonblank is None:
-                first_nonblank = (number, found)
-            if len(found) >= 2:
-                header_row, mapping = number, found
-                break
-            if number >= HEADER_SCAN_ROWS:
-                break
-        if not header_row:
-            if first_nonblank is None:
-                raise Rejected(Issue("工作表是空的：没有表头，也没有数据", sheet=title))
-            # No row names two of our columns: report against the first filled row, taken as the header.
-            number, found = first_nonblank
-            _check_header(spec, title, number, found)
-            raise Rejected(Issue("没有找到表头行，请使用导入模板的表头", sheet=title, row=number))
-        _check_header(spec, title, header_row, mapping)
+        header_row, mapping = locate_header(rows, spec, title)
 
         sheet = Sheet(
             title=title, header_row=header_row, headers={key: places[0][1] for key, places in mapping.items()}
@@ -343,6 +355,7 @@ def build_workbook(
     extra_headers: Sequence[str] = (),
     choices: dict[str, Sequence[str]] | None = None,
     help_rows: Sequence[Sequence[Any]] = (),
+    merges: Sequence[str] = (),
 ) -> bytes:
     """Our own workbook: the data sheet (header, then `rows`) and the help sheet.
 
@@ -371,6 +384,10 @@ def build_workbook(
         ws.append(list(values))
         for i in text_columns:
             ws.cell(row=count, column=i + 1).number_format = "@"
+
+    for cell_range in merges:  # e.g. "A2:A9": upper levels of a tree, as task tables show them
+        ws.merge_cells(cell_range)
+        ws[cell_range.split(":")[0]].alignment = Alignment(vertical="center", wrap_text=True)
 
     last = settings.IMPORT_MAX_ROWS + 1
     for index, column in enumerate(spec.columns, start=1):

@@ -4,6 +4,7 @@ import unicodedata
 
 from django.core.management.base import BaseCommand, CommandError
 
+from chuangwen.demo.campaign import build_demo_campaign
 from chuangwen.demo.city import DEMO_PASSWORD, DemoDisabled, build_demo_city
 
 CHANGE_LABELS = {
@@ -45,6 +46,7 @@ class Command(BaseCommand):
             report = build_demo_city()
         except DemoDisabled as exc:
             raise CommandError(str(exc)) from exc
+        campaign = build_demo_campaign()
         if options["verbosity"] == 0:
             return
         t = report.totals
@@ -62,6 +64,19 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(f"本次：{done}。"))
         else:
             self.stdout.write(self.style.SUCCESS("演示数据已是最新，本次未作任何改动。"))
+        share = campaign.owned / campaign.applicable if campaign.applicable else 0
+        self.stdout.write(
+            f"测评体系：{campaign.edition}（已发布）；"
+            f"责任分工：{campaign.owned:,} / {campaign.applicable:,} 项（{share:.0%}）已落实到人。"
+        )
+        if campaign.changed:
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"本次：新建责任人 {campaign.people_created}、"
+                    f"落实学校责任 {campaign.assignments_created:,} 项、"
+                    f"落实局机关责任 {campaign.bureau_assigned} 项。"
+                )
+            )
         self.stdout.write("")
         self.stdout.write("演示账号：")
         for line in table([("用户名", "姓名", "角色", "单位"), *report.accounts]):
