@@ -46,7 +46,7 @@ def migrated(tmp_path_factory):
 
 def test_help_lists_the_commands():
     result = subprocess.run([*CLI, "--help"], capture_output=True, text=True, check=True)
-    for command in ("serve", "demo", "worker", "createadmin", "verify", "backup", "manage"):
+    for command in ("serve", "demo", "worker", "createadmin", "verify", "backup", "index", "manage"):
         assert command in result.stdout
 
 

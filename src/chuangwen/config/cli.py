@@ -17,6 +17,7 @@ USAGE = """用法 / usage: chuangwen COMMAND [options]
   createadmin  创建系统管理员
   verify       校验审计链，完整时退出码为 0
   backup       备份数据库（SQLite 在线备份 / pg_dump）
+  index        测评体系导入导出：index import FILE [--dry-run]；index export EDITION --format xlsx|yaml
   manage ...   Django 管理命令（migrate、shell、check 等）
 
 每个命令都支持 --help。"""

@@ -30,5 +30,9 @@ def test_demo_publishes_the_reference_edition_and_owns_every_applicable_pair():
 
     counts = (SchoolAssignment.objects.count(), BureauAssignment.objects.count(), AuditEvent.objects.count())
     call_command("demo", verbosity=0)
-    assert (SchoolAssignment.objects.count(), BureauAssignment.objects.count(), AuditEvent.objects.count()) == counts
+    assert (
+        SchoolAssignment.objects.count(),
+        BureauAssignment.objects.count(),
+        AuditEvent.objects.count(),
+    ) == counts
     assert verify_chain().ok

@@ -348,6 +348,7 @@ class _Reader:
         self.path: list[GroupData] = []  # the current group at each depth
         self.previous: list[str] = ["", "", ""]  # the level cells of the last standard or header row
         self.grand_total: tuple[Decimal, Issue] | None = None
+        self.points_merged: set[int] = set()  # rows under a merged 分值 cell, already reported
 
     def share(self, items: list[str]) -> list[str]:
         return self.shared.setdefault(tuple(items), items)
@@ -450,7 +451,7 @@ class _Reader:
     def standard(self, row: int, cells: dict[str, Any], group: GroupData, text: str) -> None:
         errors_before = self.result.error_count
         points, message = parse_points(cells.get("points"))
-        if message:
+        if message and row not in self.points_merged:
             self.error(row, "points", message)
         methods, unknown = parse_methods(cells.get("methods"))
         if unknown:
@@ -478,7 +479,7 @@ class _Reader:
         code = cell_text(cells.get("code"))
         if not code:
             code = f"{group.code}.{len(group.standards) + 1}"
-        if self.result.error_count != errors_before:
+        if self.result.error_count != errors_before or points is None:
             return
         group.standards.append(
             StandardData(
@@ -534,8 +535,11 @@ def _read(data: bytes, workbook, result: ParseResult) -> None:
         ) from exc
     columns = {i + 1 for i in positions.values()}
     points_col = positions["points"] + 1
+    reader = _Reader(result, title, labels)
     for min_col, min_row, max_col, max_row in ranges:
         if min_col <= points_col <= max_col and max_row > min_row and max_row > header_row:
+            # One error for the range, not one more per covered (blank) cell.
+            reader.points_merged.update(range(min_row + 1, min(max_row, last_allowed) + 1))
             result.add(
                 Issue(
                     f"“分值”单元格跨第 {min_row}–{max_row} 行合并，请为每条测评标准分别填写分值"
@@ -546,7 +550,6 @@ def _read(data: bytes, workbook, result: ParseResult) -> None:
                 )
             )
     fill = _MergeFill(ranges, columns)
-    reader = _Reader(result, title, labels)
     count = 0
     for number, values in enumerate(rows, start=header_row + 1):
         if number > last_allowed or count > limit:

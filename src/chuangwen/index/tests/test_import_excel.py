@@ -259,6 +259,11 @@ MALFORMED = {
         ("任务分解表", 2, "测评项目"),
         "小计为 9 分，但其下测评标准分值合计为 4 分",
     ),
+    "grand total disagrees": (
+        lambda: workbook([_row(), ["合计", None, None, 5, None, None, None, None]]),
+        ("任务分解表", 3, "分值"),
+        "合计为 5 分，但各测评标准分值之和为 2 分",
+    ),
     "points merged across rows": (
         lambda: workbook([_row(), _row(c3=None)], merges=["D2:D3"]),
         ("任务分解表", 2, "分值"),
@@ -296,6 +301,12 @@ def test_huge_file_is_refused(db, settings):
     result, edition = do_import(workbook([_row()]))
     assert edition is None and counts() == before
     assert "超过了" in result.errors[0].message and "上限" in result.errors[0].message
+
+
+def test_merged_points_are_one_error(db):
+    result, edition = do_import(workbook([_row(), _row(c3=None), _row(c3=None)], merges=["D2:D4"]))
+    assert edition is None
+    assert [(i.row, i.column) for i in result.errors] == [(2, "分值")]
 
 
 def test_every_error_is_reported_at_once(db):
@@ -395,3 +406,15 @@ def test_a_flood_of_merged_cells_is_refused(db, settings):
     result, edition = do_import(workbook([_row()], merges=merges))
     assert edition is None
     assert "合并单元格超过 120 处" in result.errors[0].message
+
+
+def test_text_that_looks_like_a_formula_stays_text(db):
+    header = [*HEADER, "编号"]
+    result, edition = do_import(workbook([[*_row(c2="'=1+1 不是公式"), "1"]], header=header))
+    assert result.ok, [str(i) for i in result.errors]
+    Standard.objects.filter(edition=edition).update(text='=HYPERLINK("http://example.com")')
+    exported = imports.export_xlsx(edition)
+    cell = openpyxl.load_workbook(io.BytesIO(exported))["测评体系"]["E2"]
+    assert cell.data_type == "s" and cell.value == '=HYPERLINK("http://example.com")'
+    again = imports.parse_excel(exported)
+    assert again.data.standards()[0].text == '=HYPERLINK("http://example.com")'

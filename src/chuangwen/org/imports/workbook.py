@@ -382,6 +382,10 @@ def build_workbook(
     text_columns = [i for i, c in enumerate(spec.columns) if c.text]
     for count, values in enumerate(rows, start=2):
         ws.append(list(values))
+        for index, value in enumerate(values, start=1):
+            if isinstance(value, str) and value.startswith("="):
+                # Text, never a formula: a name such as "=HYPERLINK(…)" must not come alive in Excel.
+                ws.cell(row=count, column=index).data_type = "s"
         for i in text_columns:
             ws.cell(row=count, column=i + 1).number_format = "@"
 
