@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "chuangwen.org",
     "chuangwen.index",
     "chuangwen.duty",
+    "chuangwen.notify",
     "chuangwen.api",
     "chuangwen.demo",
 ]
@@ -97,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "chuangwen.core.context_processors.chuangwen",
+                "chuangwen.notify.context_processors.unread",
             ],
         },
     },
@@ -222,6 +224,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 IMPORT_MAX_BYTES = env_int("CHUANGWEN_IMPORT_MAX_BYTES", 10 * 1024 * 1024)
 IMPORT_MAX_ROWS = env_int("CHUANGWEN_IMPORT_MAX_ROWS", 20000)
+EVIDENCE_STAMP_FONT = os.environ.get(
+    "CHUANGWEN_STAMP_FONT", "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
+)  # CJK font for the evidence-photo stamp; Pillow's ASCII font if missing
 
 AWS_STORAGE_BUCKET_NAME = os.environ.get("S3_BUCKET", "")
 if AWS_STORAGE_BUCKET_NAME:
@@ -284,3 +289,10 @@ NINJA_PAGINATION_PER_PAGE = 50
 # axes.W006 warns that locking by username alone lets an attacker rotate cookies; we lock by username on
 # purpose (a whole school shares one IP), see docs/decisions/0003-lockout-by-username.md.
 SILENCED_SYSTEM_CHECKS = ["axes.W006"]
+
+# --- notifications and evidence -------------------------------------------------------------------
+# The public address of the site, so that links in WeCom/DingTalk/SMS/e-mail messages can be followed.
+NOTIFY_SITE_URL = os.environ.get("CHUANGWEN_SITE_URL", "")
+NOTIFY_HTTP_TIMEOUT = env_int("CHUANGWEN_NOTIFY_TIMEOUT", 5)
+EVIDENCE_MAX_BYTES = env_int("CHUANGWEN_EVIDENCE_MAX_BYTES", 15 * 1024 * 1024)
+EVIDENCE_MAX_PIXELS = env_int("CHUANGWEN_EVIDENCE_MAX_PIXELS", 40_000_000)
