@@ -3,6 +3,7 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
+from chuangwen.campaigns.api import router as campaigns_router
 from chuangwen.duty.api import router as duty_router
 from chuangwen.index.api import router as index_router
 from chuangwen.org.api import router as org_router
@@ -63,3 +64,4 @@ def me(request):
 api.add_router("/", org_router)
 api.add_router("/index/", index_router)
 api.add_router("/duty/", duty_router)
+api.add_router("/campaigns/", campaigns_router)

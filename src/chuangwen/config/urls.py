@@ -9,6 +9,7 @@ urlpatterns = [
     path("org/", include("chuangwen.org.urls")),
     path("index/", include("chuangwen.index.urls")),
     path("duty/", include("chuangwen.duty.urls")),
+    path("campaigns/", include("chuangwen.campaigns.urls")),
     path("notify/", include("chuangwen.notify.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -191,6 +191,14 @@ def can_manage_index(user) -> bool:
     return scope_of(user).everything or has_role(user, *UNIT_MANAGER_ROLES)
 
 
+def can_manage_campaigns(user) -> bool:
+    """May create campaigns and rounds, assign inspectors and move rounds along (创文办, 系统管理员).
+
+    Who may see which round is `chuangwen.campaigns.selectors.visible_rounds`.
+    """
+    return scope_of(user).everything or has_role(user, *UNIT_MANAGER_ROLES)
+
+
 def can_manage_users(user) -> bool:
     return is_system_admin(user)
 

@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "chuangwen.org",
     "chuangwen.index",
     "chuangwen.duty",
+    "chuangwen.campaigns",
     "chuangwen.notify",
     "chuangwen.api",
     "chuangwen.demo",

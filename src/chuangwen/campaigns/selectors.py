@@ -1,0 +1,88 @@
+"""Reads of campaigns and rounds. `visible_rounds` is the one rule of who sees which round."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+
+from chuangwen.core import access
+from chuangwen.core.roles import SCHOOL_ROLES, Role
+from chuangwen.org.models import Unit
+
+from .models import Campaign, Round
+
+# Bureau roles that oversee rounds: they see every round covering a school in their reach.
+OVERSEER_ROLES = frozenset({Role.ADMIN, Role.LEADER, Role.OFFICE, Role.DEPT_HEAD})
+# Who may be assigned to inspect a round.
+INSPECTOR_ROLES = frozenset({Role.INSPECTOR, Role.OFFICE})
+
+
+def _schools_in(paths: list[str]) -> Q:
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= Q(schools__path__startswith=p)
+    return q
+
+
+def visible_rounds(user) -> QuerySet:
+    """The rounds `user` may see.
+
+    - Overseers (系统管理员, 局领导, 创文办, 科室负责人): every round covering a school in their reach.
+    - 督查员: the rounds they are assigned to, plus the announced rounds covering a school in their reach.
+    - School roles: the rounds that include their school, except an unannounced (暗访) round, which stays
+      hidden until it is finished.
+      TODO(issue 4, inspections): lift the embargo per school once its inspection is submitted.
+    """
+    scope = access.scope_of(user)
+    if not user.is_authenticated:
+        return Round.objects.none()
+    if scope.everything:
+        return Round.objects.all()
+    announced = ~Q(kind=Round.Kind.UNANNOUNCED)
+    q = _schools_in(scope.paths(OVERSEER_ROLES))
+    if Role.INSPECTOR in scope.roles:
+        q |= Q(inspectors=user) | (announced & _schools_in(scope.paths(frozenset({Role.INSPECTOR}))))
+    school_paths = scope.paths(SCHOOL_ROLES)
+    if school_paths:
+        q |= (announced | Q(status=Round.Status.FINISHED)) & _schools_in(school_paths)
+    ids = Round.objects.filter(q).values("pk")
+    return Round.objects.filter(pk__in=ids)
+
+
+def sees_whole_round(user, round_: Round) -> bool:
+    """Whether the user sees every school and the sampling of a (visible) round, not only their own."""
+    scope = access.scope_of(user)
+    if scope.everything or scope.paths(OVERSEER_ROLES):
+        return True
+    return round_.inspectors.filter(pk=user.pk).exists() or (
+        Role.INSPECTOR in scope.roles and round_.kind != Round.Kind.UNANNOUNCED
+    )
+
+
+def round_list(*, user, campaign_id: int | None = None) -> QuerySet:
+    qs = visible_rounds(user).select_related("campaign", "campaign__edition")
+    if campaign_id is not None:
+        qs = qs.filter(campaign_id=campaign_id)
+    return qs.annotate(school_count=Count("round_schools", distinct=True)).order_by("-start_date", "-pk")
+
+
+def round_schools(*, user, round_: Round) -> QuerySet:
+    """The schools of a round the user may see: all of them, or only those in a school user's reach."""
+    qs = Unit.objects.filter(round_entries__round=round_).order_by("path")
+    if sees_whole_round(user, round_):
+        return qs
+    return access.filter_by_reach(qs, user, path_field="path", roles=SCHOOL_ROLES)
+
+
+def campaign_list() -> QuerySet:
+    return Campaign.objects.select_related("edition").order_by("-start_date", "-pk")
+
+
+def inspector_candidates() -> QuerySet:
+    """Active users holding 督查员 or 创文办."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, memberships__role__in=INSPECTOR_ROLES)
+        .distinct()
+        .order_by("name", "username")
+    )
