@@ -7,20 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from chuangwen.core import access
+from chuangwen.core.forms import add_service_errors
 from chuangwen.org.models import Unit
 
 from . import selectors, services
 from .diff import diff_editions
 from .forms import EditionCopyForm, EditionForm, GroupForm, StandardForm
 from .models import MAX_GROUP_DEPTH, Edition, Group, Method, Standard
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _edition(request, edition_id: int) -> Edition:
@@ -92,7 +85,7 @@ def edition_create(request):
         try:
             edition = services.edition_create(actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"已创建草稿“{edition.name}”。")
             return redirect("index:edition_detail", edition.pk)
@@ -109,7 +102,7 @@ def edition_edit(request, edition_id: int):
         try:
             services.edition_update(edition=edition, actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("index:edition_detail", edition.pk)
@@ -131,7 +124,7 @@ def edition_copy(request, edition_id: int):
                 edition=edition, actor=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"已复制为草稿“{copy.name}”，可以修改后发布。")
             return redirect("index:edition_detail", copy.pk)
@@ -196,7 +189,7 @@ def group_create(request, edition_id: int):
                 edition=edition, parent=parent, actor=request.user, request=request, **form.cleaned_data
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "分组已添加。")
             return redirect("index:edition_detail", edition.pk)
@@ -225,7 +218,7 @@ def group_edit(request, group_id: int):
         try:
             services.group_update(group=group, actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("index:edition_detail", group.edition_id)
@@ -277,7 +270,7 @@ def standard_create(request, group_id: int):
                 group=group, actor=request.user, request=request, **form.service_fields()
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "测评标准已添加。")
             return redirect("index:edition_detail", group.edition_id)
@@ -311,7 +304,7 @@ def standard_edit(request, standard_id: int):
                 standard=standard, actor=request.user, request=request, **form.service_fields(standard)
             )
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"标准 {standard.code} 已保存。")
             return redirect("index:edition_detail", standard.edition_id)

@@ -11,11 +11,11 @@ from django.views.decorators.http import require_POST
 from chuangwen.accounts import services as account_services
 from chuangwen.accounts.models import User
 from chuangwen.core import access
+from chuangwen.core.forms import add_service_errors
 
 from . import services
 from .forms import MembershipForm, SetPasswordForm, UserCreateForm, UserEditForm
 from .models import Membership
-from .views import _apply_errors
 
 
 def _require_admin(request):
@@ -46,7 +46,7 @@ def user_create(request):
         try:
             user = account_services.user_create(actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"已创建用户“{user.name}”。请为其分配角色。")
             return redirect("org:user_detail", user.pk)
@@ -73,7 +73,7 @@ def user_detail(request, user_id: int):
                     request=request,
                 )
             except ValidationError as exc:
-                _apply_errors(edit_form, exc)
+                add_service_errors(edit_form, exc)
             else:
                 messages.success(request, "已保存。")
                 return redirect("org:user_detail", person.pk)

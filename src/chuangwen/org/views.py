@@ -8,18 +8,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from chuangwen.core import access
+from chuangwen.core.forms import add_service_errors
 
 from . import selectors, services
 from .forms import SchoolClassForm, UnitForm
 from .models import SchoolClass, Unit
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for field, errors in exc.message_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -75,7 +68,7 @@ def unit_create(request):
         try:
             unit = services.unit_create(actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"已创建“{unit.name}”。")
             return redirect("org:unit_detail", unit.pk)
@@ -94,7 +87,7 @@ def unit_edit(request, unit_id: int):
         try:
             services.unit_update(unit=unit, actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("org:unit_detail", unit.pk)
@@ -139,7 +132,7 @@ def class_create(request, school_id: int):
         try:
             services.class_create(school=school, actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "班级已添加。")
             return redirect("org:school_classes", school.pk)
@@ -155,7 +148,7 @@ def class_edit(request, class_id: int):
         try:
             services.class_update(klass=klass, actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "已保存。")
             return redirect("org:school_classes", klass.school_id)
