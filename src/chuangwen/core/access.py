@@ -148,7 +148,8 @@ def visible_classes(user) -> QuerySet:
     return filter_by_reach(klass.objects.all(), user, path_field="school__path")
 
 
-def _reaches(user, unit, roles: frozenset[str] | None = None) -> bool:
+def reaches(user, unit, roles: frozenset[str] | None = None) -> bool:
+    """Whether the unit lies in the user's reach (through grants of `roles` only, when given)."""
     scope = scope_of(user)
     if scope.everything:
         return True
@@ -156,11 +157,11 @@ def _reaches(user, unit, roles: frozenset[str] | None = None) -> bool:
 
 
 def can_view_unit(user, unit) -> bool:
-    return _reaches(user, unit)
+    return reaches(user, unit)
 
 
 def can_change_unit(user, unit) -> bool:
-    return _reaches(user, unit, UNIT_MANAGER_ROLES)
+    return reaches(user, unit, UNIT_MANAGER_ROLES)
 
 
 def can_manage_units(user) -> bool:
@@ -169,7 +170,7 @@ def can_manage_units(user) -> bool:
 
 
 def can_change_classes(user, school) -> bool:
-    return _reaches(user, school, UNIT_MANAGER_ROLES | CLASS_MANAGER_ROLES)
+    return reaches(user, school, UNIT_MANAGER_ROLES | CLASS_MANAGER_ROLES)
 
 
 def class_import_schools(user) -> QuerySet:

@@ -15,21 +15,16 @@ SCHOOL_ASSIGNERS = BUREAU_ASSIGNERS | {Role.SCHOOL_HEAD, Role.LIAISON}
 HANDOVER_ROLES = BUREAU_ASSIGNERS | {Role.SCHOOL_HEAD}
 
 
-def _reaches(user, unit, roles: frozenset[str]) -> bool:
-    scope = access.scope_of(user)
-    return scope.everything or any(unit.path.startswith(p) for p in scope.paths(roles))
-
-
 def can_assign_bureau(user) -> bool:
     return access.scope_of(user).everything or access.has_role(user, *BUREAU_ASSIGNERS)
 
 
 def can_assign_at(user, school) -> bool:
-    return _reaches(user, school, SCHOOL_ASSIGNERS)
+    return access.reaches(user, school, SCHOOL_ASSIGNERS)
 
 
 def can_plan_at(user, school) -> bool:
-    return _reaches(user, school, SCHOOL_ASSIGNERS)
+    return access.reaches(user, school, SCHOOL_ASSIGNERS)
 
 
 def can_hand_over(user) -> bool:

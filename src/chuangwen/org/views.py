@@ -12,7 +12,7 @@ from chuangwen.core.forms import add_service_errors
 
 from . import selectors, services
 from .forms import SchoolClassForm, UnitForm
-from .models import SchoolClass, Unit
+from .models import LARGE_CLASS_MIN, SchoolClass, Unit
 
 
 @login_required
@@ -102,7 +102,7 @@ def class_list(request, school_id: int | None = None):
     classes = selectors.class_list(user=request.user, school=school)
     size = request.GET.get("size", "")
     if size == "large":
-        classes = classes.filter(student_count__gte=56)
+        classes = classes.filter(student_count__gte=LARGE_CLASS_MIN)
     q = request.GET.get("q", "").strip()
     if q:
         classes = classes.filter(school__name__icontains=q)
