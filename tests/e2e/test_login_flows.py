@@ -166,8 +166,10 @@ def test_logout_ends_the_session(site, city, phone_page):
     assert page.url == site.url("/")
 
     page.get_by_role("button", name="菜单").click()
-    page.get_by_role("button", name="退出").click()
-    page.wait_for_url(LOGIN_PATH)
+    # Wait until Bootstrap's collapse has finished opening: a click during the animation can be lost.
+    page.locator("#cw-nav.collapse.show").wait_for(state="visible")
+    with page.expect_navigation(url=LOGIN_PATH):
+        page.get_by_role("button", name="退出").click()
 
     page.goto(site.url("/"))
 
