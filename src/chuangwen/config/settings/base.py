@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "chuangwen.index",
     "chuangwen.duty",
     "chuangwen.campaigns",
+    "chuangwen.inspections",
+    "chuangwen.ledger",
     "chuangwen.notify",
     "chuangwen.api",
     "chuangwen.demo",

@@ -1,0 +1,95 @@
+"""Reads of the ledger. `visible_problems` is the one rule of who sees which problem.
+
+- Bureau roles see the problems of the schools in their reach.
+- A school's head, liaison and archivist see their school's problems; a teacher the ones they are
+  responsible for. Anyone sees the problems they are responsible for.
+- A problem of an unannounced (暗访) round stays hidden from the school until that school's inspection
+  is submitted or the round is finished, like the round itself (campaigns.selectors.visible_rounds).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from chuangwen.campaigns.models import Round
+from chuangwen.core import access
+from chuangwen.core.roles import BUREAU_ROLES, Role
+
+from .models import OPEN_STATUSES, Problem, Status
+
+SCHOOL_READER_ROLES = frozenset({Role.SCHOOL_HEAD, Role.LIAISON, Role.ARCHIVIST})
+
+EMBARGOED = (
+    Q(round__kind=Round.Kind.UNANNOUNCED)
+    & ~Q(round__status=Round.Status.FINISHED)
+    & (Q(inspection__isnull=True) | ~Q(inspection__status="submitted"))
+)
+
+
+def _paths_q(paths: list[str]) -> Q:
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= Q(school__path__startswith=p)
+    return q
+
+
+def visible_problems(user) -> QuerySet[Problem]:
+    if not getattr(user, "is_authenticated", False):
+        return Problem.objects.none()
+    scope = access.scope_of(user)
+    if scope.everything:
+        return Problem.objects.all()
+    bureau = _paths_q(scope.paths(BUREAU_ROLES))
+    school = _paths_q(scope.paths(SCHOOL_READER_ROLES)) | Q(responsible=user)
+    return Problem.objects.filter(bureau | (school & ~EMBARGOED))
+
+
+def problem_list(
+    *,
+    user,
+    status: str = "",
+    standard_id: int | None = None,
+    round_id: int | None = None,
+    source: str = "",
+    school_id: int | None = None,
+    responsible_id: int | None = None,
+    overdue: bool = False,
+    q: str = "",
+) -> QuerySet[Problem]:
+    qs = visible_problems(user)
+    if status == "open":
+        qs = qs.filter(status__in=OPEN_STATUSES)
+    elif status:
+        qs = qs.filter(status=status)
+    if standard_id:
+        qs = qs.filter(standard_id=standard_id)
+    if round_id:
+        qs = qs.filter(round_id=round_id)
+    if source:
+        qs = qs.filter(source=source)
+    if school_id:
+        qs = qs.filter(school_id=school_id)
+    if responsible_id:
+        qs = qs.filter(responsible_id=responsible_id)
+    if overdue:
+        qs = qs.filter(status__in=[Status.ASSIGNED, Status.IN_PROGRESS], deadline__lt=timezone.now())
+    if q:
+        qs = qs.filter(Q(description__icontains=q) | Q(location__icontains=q))
+    return qs.select_related("school", "standard", "responsible", "round", "rechecked_by").order_by(
+        "-found_at", "-pk"
+    )
+
+
+def my_problems(*, user, limit: int = 8) -> list[Problem]:
+    """The open problems the user is responsible for, soonest deadline first."""
+    return list(
+        Problem.objects.filter(responsible=user, status__in=[Status.ASSIGNED, Status.IN_PROGRESS])
+        .exclude(EMBARGOED)
+        .select_related("school", "standard")
+        .order_by("deadline", "pk")[:limit]
+    )
+
+
+def events(problem: Problem):
+    return problem.events.select_related("actor").order_by("at", "pk")
