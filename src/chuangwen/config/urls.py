@@ -10,6 +10,8 @@ urlpatterns = [
     path("index/", include("chuangwen.index.urls")),
     path("duty/", include("chuangwen.duty.urls")),
     path("campaigns/", include("chuangwen.campaigns.urls")),
+    path("inspections/", include("chuangwen.inspections.urls")),
+    path("ledger/", include("chuangwen.ledger.urls")),
     path("notify/", include("chuangwen.notify.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -1,0 +1,1 @@
+"""Pages. Thin: form → service → redirect; reads through the selectors."""
