@@ -9,20 +9,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from chuangwen.core import access
+from chuangwen.core.forms import add_service_errors
 
 from . import selectors, services
 from .forms import SAMPLE, CampaignForm, InspectorsForm, RoundForm
 from .models import TRANSITIONS, Campaign, Round
 
 TRANSITION_LABELS = {Round.Status.IN_PROGRESS: "开始检查", Round.Status.FINISHED: "结束本轮"}
-
-
-def _errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 @login_required
@@ -73,7 +66,7 @@ def campaign_create(request):
         try:
             campaign = services.campaign_create(**form.cleaned_data, actor=request.user, request=request)
         except ValidationError as exc:
-            _errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"已创建“{campaign.name}”。")
             return redirect("campaigns:round_create", campaign.pk)
@@ -107,7 +100,7 @@ def round_create(request, campaign_id: int):
                 request=request,
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"已创建检查轮次“{round_.name}”。")
             return redirect("campaigns:round_detail", round_.pk)
@@ -133,7 +126,7 @@ def round_inspectors(request, round_id: int):
                 round_=round_, inspectors=form.cleaned_data["inspectors"], actor=request.user, request=request
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "已更新督查员。")
             return redirect("campaigns:round_detail", round_.pk)

@@ -11,13 +11,12 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from chuangwen.core import access, audit
+from chuangwen.core import staging_services as staging
 from chuangwen.index.models import Edition, Standard
-from chuangwen.org.imports.batches import read_upload
 from chuangwen.org.imports.workbook import (
     Column,
     Issue,
@@ -84,6 +83,7 @@ SPEC = SheetSpec(
     ),
 )
 PREVIEW_ROWS = 50
+MAX_ERRORS = 500  # stored on the batch; the summary counts them all
 
 
 @dataclass
@@ -133,6 +133,9 @@ class ParseResult:
             ],
             "error_count": len(self.errors),
         }
+
+    def errors_json(self) -> list[dict]:
+        return [issue.as_dict() for issue in self.errors[:MAX_ERRORS]]
 
 
 def template(edition: Edition | None = None) -> bytes:
@@ -242,35 +245,20 @@ def upload_create(*, edition: Edition, upload, actor) -> AssignmentUpload:
     access.require(permissions.can_assign_bureau(actor))
     if edition.status == Edition.Status.DRAFT:
         raise ValidationError("草稿状态的测评体系不能分工，请先发布")
-    data = read_upload(upload)
+    data = staging.read_upload(upload)
     result = parse(data, edition=edition, user=actor)
-    batch = AssignmentUpload(
-        edition=edition,
-        uploaded_by=actor,
-        original_name=(upload.name or "")[-255:],
-        status=AssignmentUpload.Status.PREVIEWED if result.ok else AssignmentUpload.Status.FAILED,
-        summary=result.summary(),
-        errors=[issue.as_dict() for issue in result.errors[:500]],
-    )
-    batch.file.save("upload.xlsx", ContentFile(data), save=False)
-    batch.save()
-    return batch
+    batch = AssignmentUpload(edition=edition, uploaded_by=actor)
+    return staging.stage(batch=batch, upload=upload, data=data, result=result)
 
 
 @transaction.atomic
 def upload_apply(*, batch: AssignmentUpload, actor, request=None) -> ParseResult:
     """Re-read the stored file, re-check it and write every row, or none."""
-    access.require(batch.uploaded_by_id == actor.pk and permissions.can_assign_bureau(actor))
-    batch = AssignmentUpload.objects.select_for_update().select_related("edition").get(pk=batch.pk)
-    if batch.status != AssignmentUpload.Status.PREVIEWED:
-        raise ValidationError(f"该批次状态为“{batch.get_status_display()}”，不能导入，请重新上传")
-    with batch.file.open("rb") as handle:
-        data = handle.read()
-    result = apply(data, edition=batch.edition, actor=actor, request=request)
-    batch.status = AssignmentUpload.Status.APPLIED if result.ok else AssignmentUpload.Status.FAILED
-    batch.summary = result.summary()
-    batch.errors = [issue.as_dict() for issue in result.errors[:500]]
-    batch.save(update_fields=["status", "summary", "errors", "updated_at"])
+    access.require(permissions.can_assign_bureau(actor))
+    staging.require_uploader(batch=batch, actor=actor)
+    batch = staging.lock_previewed(batch=batch, queryset=AssignmentUpload.objects.select_related("edition"))
+    result = apply(staging.stored_bytes(batch), edition=batch.edition, actor=actor, request=request)
+    staging.mark_outcome(batch=batch, result=result)
     return result
 
 

@@ -7,13 +7,12 @@ docs/decisions/0007-responsibility.md).
 
 from __future__ import annotations
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from chuangwen.core.models import TimeStampedModel
+from chuangwen.core.staging import StagedUpload, staged_upload_to
 
 
 class BureauAssignment(TimeStampedModel):
@@ -149,30 +148,18 @@ class Task(TimeStampedModel):
         return not self.is_done and self.due_date < today
 
 
-def upload_to(instance, filename: str) -> str:
-    return f"imports/duty-{uuid.uuid4().hex}.xlsx"
+# Referenced by migration 0001; stored names are made by the staging base now.
+upload_to = staged_upload_to
 
 
-class AssignmentUpload(TimeStampedModel):
+class AssignmentUpload(StagedUpload):
     """An uploaded assignment workbook between preview and confirmation."""
 
-    class Status(models.TextChoices):
-        PREVIEWED = "previewed", "待确认"
-        APPLIED = "applied", "已导入"
-        FAILED = "failed", "未通过校验"
+    upload_prefix = "imports/duty-"
 
     edition = models.ForeignKey("index.Edition", verbose_name="测评体系版本", on_delete=models.CASCADE)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="上传人", on_delete=models.CASCADE, related_name="+"
-    )
-    file = models.FileField("文件", upload_to=upload_to, max_length=200, blank=True)
-    original_name = models.CharField("原文件名", max_length=255, blank=True)
-    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PREVIEWED)
-    summary = models.JSONField("预览摘要", default=dict, blank=True)
-    errors = models.JSONField("问题", default=list, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(StagedUpload.Meta):
         verbose_name = "责任分工导入"
         verbose_name_plural = "责任分工导入"
 

@@ -17,6 +17,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from chuangwen.core import access
+from chuangwen.core.forms import add_service_errors
 from chuangwen.index.models import Standard
 from chuangwen.org.imports.workbook import XLSX_CONTENT_TYPE
 from chuangwen.org.models import Membership, Unit
@@ -29,14 +30,6 @@ from .models import AssignmentUpload, BureauAssignment, Task
 UNOWNED_SHOWN = 100
 _UNSAFE_FILENAME = re.compile(r'[\\/:*?"<>|\r\n\t]')
 _CELL_CHARS = {selectors.OWNED: "■", selectors.UNOWNED: "□", selectors.NOT_APPLICABLE: "·"}
-
-
-def _errors(form, exc: ValidationError) -> None:
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.message_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _download(data: bytes, content_type: str, filename: str, fallback: str) -> HttpResponse:
@@ -156,7 +149,7 @@ def school_assign(request, school_id: int):
                 request=request,
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"已为标准 {form.cleaned_data['standard'].code} 指定责任人。")
             return redirect(_with_edition(reverse("duty:school_assign", args=[school.pk]), edition))
@@ -187,7 +180,7 @@ def rule_assign(request):
                 request=request,
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            add_service_errors(form, exc)
         else:
             text = (
                 f"按规则分工完成：适用 {result.applicable} 项，新增 {result.created} 项，"
@@ -226,7 +219,7 @@ def bureau_assign(request):
         try:
             services.bureau_assignment_set(actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            _errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, f"已保存标准 {form.cleaned_data['standard'].code} 的局级责任。")
             return redirect(_with_edition(reverse("duty:bureau_assign"), edition))
@@ -291,14 +284,24 @@ def _own_upload(request, upload_id: int) -> AssignmentUpload:
 @login_required
 def import_preview(request, upload_id: int):
     batch = _own_upload(request, upload_id)
+    counts = (batch.summary or {}).get("counts", {})
+    tiles = []
+    if counts.get("total"):
+        tiles = [
+            {"value": counts["新增"], "label": "新增", "css": "text-success"},
+            {"value": counts["更新"], "label": "更新", "css": "text-primary"},
+            {"value": counts["无变化"], "label": "无变化"},
+            {"value": counts["total"], "label": "通过校验" if batch.errors else "合计"},
+        ]
     return render(
         request,
         "duty/import_preview.html",
         {
             "batch": batch,
             "summary": batch.summary or {},
-            "errors": batch.errors or [],
-            "can_apply": batch.status == AssignmentUpload.Status.PREVIEWED and not batch.errors,
+            "tiles": tiles,
+            "apply_label": f"确认导入（新增 {counts.get('新增', 0)}，更新 {counts.get('更新', 0)}）",
+            "upload_url": _with_edition(reverse("duty:import_start"), batch.edition),
         },
     )
 
@@ -360,7 +363,7 @@ def handover(request):
                 request=request,
             )
         except ValidationError as exc:
-            _errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(
                 request,
@@ -433,7 +436,7 @@ def task_create(request, school_id: int):
         try:
             services.task_create(school=school, actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            _errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "任务已添加。")
             return redirect(_with_edition(reverse("duty:plan", args=[school.pk]), edition))
@@ -471,7 +474,7 @@ def task_edit(request, task_id: int):
         try:
             services.task_update(task=task, actor=request.user, request=request, **form.cleaned_data)
         except ValidationError as exc:
-            _errors(form, exc)
+            add_service_errors(form, exc)
         else:
             messages.success(request, "任务已保存。")
             return redirect(_with_edition(reverse("duty:plan", args=[task.school_id]), edition))

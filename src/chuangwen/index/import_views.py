@@ -18,7 +18,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from chuangwen.core import access
-from chuangwen.org.imports import XLSX_CONTENT_TYPE, check_size
+from chuangwen.core.staging_services import check_size
+from chuangwen.org.imports import XLSX_CONTENT_TYPE
 
 from . import imports
 from .models import Edition, IndexImportBatch
@@ -123,18 +124,20 @@ def import_start(request):
 def import_preview(request, batch_id: int):
     batch = _own_batch(request, batch_id)
     summary = batch.summary or {}
+    tiles = []
+    if summary.get("standards"):
+        items = summary.get("items")
+        contents_label = "测评内容 / 子项" if items else "测评内容"
+        tiles = [
+            {"value": summary["projects"], "label": "测评项目"},
+            {"value": summary["contents"], "extra": items, "label": contents_label},
+            {"value": summary["standards"], "label": "测评标准", "css": "text-primary"},
+            {"value": summary["total_points"], "label": "总分"},
+        ]
     return render(
         request,
         "index/import_preview.html",
-        {
-            "batch": batch,
-            "summary": summary,
-            "errors": batch.errors or [],
-            "error_count": summary.get("error_count", len(batch.errors or [])),
-            "can_apply": batch.status == IndexImportBatch.Status.PREVIEWED and not batch.errors,
-            "can_discard": batch.status
-            in (IndexImportBatch.Status.PREVIEWED, IndexImportBatch.Status.FAILED),
-        },
+        {"batch": batch, "summary": summary, "tiles": tiles, "apply_label": "确认导入为草稿版本"},
     )
 
 

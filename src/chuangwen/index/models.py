@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from chuangwen.core.models import TimeStampedModel
+from chuangwen.core.staging import StagedUpload, staged_upload_to
 
 
 class EditionLocked(ValidationError):
@@ -197,41 +198,22 @@ class Standard(LockedByEditionMixin, TimeStampedModel):
         return (self.points - lost) / self.points if self.points else Decimal(0)
 
 
-def index_import_upload_to(instance, filename: str) -> str:
-    """Store uploads under a random name; the user's file name is kept in `original_name` only."""
-    import uuid
-
-    suffix = ".yaml" if instance.fmt == IndexImportBatch.Format.YAML else ".xlsx"
-    return f"index-imports/{uuid.uuid4().hex}{suffix}"
+# Referenced by migration 0002; stored names are made by the staging base now.
+index_import_upload_to = staged_upload_to
 
 
-class IndexImportBatch(TimeStampedModel):
-    """An uploaded index file between preview and confirmation; confirm re-reads the stored bytes."""
+class IndexImportBatch(StagedUpload):
+    """An uploaded index file (Excel or YAML) between preview and confirmation as a new draft edition."""
 
     class Format(models.TextChoices):
         XLSX = "xlsx", "Excel"
         YAML = "yaml", "YAML"
 
-    class Status(models.TextChoices):
-        PREVIEWED = "previewed", "待确认"
-        APPLIED = "applied", "已导入"
-        FAILED = "failed", "未通过校验"
-        DISCARDED = "discarded", "已作废"
+    upload_prefix = "index-imports/"
 
     fmt = models.CharField("格式", max_length=8, choices=Format.choices)
     name = models.CharField("版本名称", max_length=200)
     code = models.CharField("版本代码", max_length=60)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="上传人",
-        on_delete=models.CASCADE,
-        related_name="index_import_batches",
-    )
-    file = models.FileField("文件", upload_to=index_import_upload_to, max_length=200, blank=True)
-    original_name = models.CharField("原文件名", max_length=255, blank=True)
-    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PREVIEWED)
-    summary = models.JSONField("预览摘要", default=dict, blank=True)
-    errors = models.JSONField("问题", default=list, blank=True)
     edition = models.ForeignKey(
         Edition,
         verbose_name="导入的版本",
@@ -241,10 +223,12 @@ class IndexImportBatch(TimeStampedModel):
         related_name="+",
     )
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(StagedUpload.Meta):
         verbose_name = "测评体系导入批次"
         verbose_name_plural = "测评体系导入批次"
+
+    def upload_suffix(self) -> str:
+        return ".yaml" if self.fmt == self.Format.YAML else ".xlsx"
 
     def __str__(self) -> str:
         return f"测评体系导入 #{self.pk}（{self.original_name}）"

@@ -118,16 +118,22 @@ def import_start(request):
 def import_preview(request, batch_id: int):
     batch = _own_batch(request, batch_id)
     summary = batch.summary or {}
+    tiles = []
+    if summary.get("total"):
+        tiles = [
+            {"value": summary["create"], "label": "新增", "css": "text-success"},
+            {"value": summary["update"], "label": "更新", "css": "text-primary"},
+            {"value": summary["unchanged"], "label": "无变化"},
+            {"value": summary["total"], "label": "通过校验" if batch.errors else "合计"},
+        ]
     return render(
         request,
         "org/import_preview.html",
         {
             "batch": batch,
             "summary": summary,
-            "errors": batch.errors or [],
-            "error_count": summary.get("error_count", len(batch.errors or [])),
-            "can_apply": batch.status == ImportBatch.Status.PREVIEWED and not batch.errors,
-            "can_discard": batch.status in (ImportBatch.Status.PREVIEWED, ImportBatch.Status.FAILED),
+            "tiles": tiles,
+            "apply_label": f"确认导入（新增 {summary.get('create', 0)}，更新 {summary.get('update', 0)}）",
         },
     )
 

@@ -1,5 +1,3 @@
-import uuid
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -7,6 +5,7 @@ from django.db.models.functions import Concat, Substr
 
 from chuangwen.core.models import TimeStampedModel
 from chuangwen.core.roles import BUREAU_ROLES, SCHOOL_ROLES, Role
+from chuangwen.core.staging import StagedUpload, staged_upload_to
 
 # 大班额 / 超大班额 thresholds (国发〔2016〕40号): 56–65 and 66 or more.
 LARGE_CLASS_MIN = 56
@@ -230,39 +229,20 @@ class SchoolClass(TimeStampedModel):
         return ""
 
 
-def import_upload_to(instance, filename: str) -> str:
-    """Store uploads under a random name: the user's file name is kept in `original_name` only."""
-    return f"imports/{uuid.uuid4().hex}.xlsx"
+# Referenced by migration 0002; stored names are made by the staging base now.
+import_upload_to = staged_upload_to
 
 
-class ImportBatch(TimeStampedModel):
-    """An uploaded spreadsheet between preview and confirmation; confirm re-reads the stored bytes."""
+class ImportBatch(StagedUpload):
+    """An uploaded spreadsheet of schools or classes between preview and confirmation."""
 
     class Kind(models.TextChoices):
         SCHOOLS = "schools", "学校"
         CLASSES = "classes", "班级"
 
-    class Status(models.TextChoices):
-        PREVIEWED = "previewed", "待确认"
-        APPLIED = "applied", "已导入"
-        FAILED = "failed", "未通过校验"
-        DISCARDED = "discarded", "已作废"
-
     kind = models.CharField("导入内容", max_length=16, choices=Kind.choices)
-    uploaded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name="上传人",
-        on_delete=models.CASCADE,
-        related_name="import_batches",
-    )
-    file = models.FileField("文件", upload_to=import_upload_to, max_length=200, blank=True)
-    original_name = models.CharField("原文件名", max_length=255, blank=True)
-    status = models.CharField("状态", max_length=16, choices=Status.choices, default=Status.PREVIEWED)
-    summary = models.JSONField("预览摘要", default=dict, blank=True)
-    errors = models.JSONField("问题", default=list, blank=True)
 
-    class Meta:
-        ordering = ["-created_at", "-id"]
+    class Meta(StagedUpload.Meta):
         verbose_name = "导入批次"
         verbose_name_plural = "导入批次"
 

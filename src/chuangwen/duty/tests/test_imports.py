@@ -195,3 +195,17 @@ def test_wizard_upload_preview_apply(client, city, edition):
     MembershipFactory(user=other, unit=city.bureau, role=Role.OFFICE)
     client.force_login(other)
     assert client.get(f"/duty/import/{batch.pk}/").status_code == 404
+
+
+def test_a_batch_whose_file_is_gone_cannot_be_applied(client, city, edition):
+    client.force_login(city.users[Role.OFFICE])
+    client.post(
+        "/duty/import/", {"file": SimpleUploadedFile("a.xlsx", xlsx(good_rows(city))), "edition": edition.pk}
+    )
+    batch = AssignmentUpload.objects.get()
+    batch.file.storage.delete(batch.file.name)
+    response = client.post(f"/duty/import/{batch.pk}/apply/", follow=True)
+    assert "找不到该批次上传的文件，请重新上传" in response.content.decode()
+    batch.refresh_from_db()
+    assert batch.status == AssignmentUpload.Status.PREVIEWED
+    assert not SchoolAssignment.objects.exists()

@@ -10,18 +10,19 @@
 Every apply and every export is an audit event (`org.import`, `org.export`).
 """
 
+from chuangwen.core.staging_services import check_size
+
 from .batches import (
     can_import,
     import_batch_apply,
     import_batch_create,
     import_batch_discard,
     importable_kinds,
-    read_upload,
 )
 from .classes import CLASS_SPEC, apply_classes, class_template, export_classes, parse_classes
 from .result import ACTION_LABELS, CREATE, UNCHANGED, UPDATE, ImportResult, PlannedRow
 from .schools import SCHOOL_SPEC, apply_schools, export_schools, parse_schools, school_template
-from .workbook import NOT_XLSX, XLSX_CONTENT_TYPE, Issue, check_size
+from .workbook import NOT_XLSX, XLSX_CONTENT_TYPE, Issue
 
 __all__ = [
     "ACTION_LABELS",
@@ -48,6 +49,5 @@ __all__ = [
     "importable_kinds",
     "parse_classes",
     "parse_schools",
-    "read_upload",
     "school_template",
 ]

@@ -22,6 +22,8 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from chuangwen.core.staging_services import check_size
+
 HELP_SHEET = "填写说明"
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -171,18 +173,6 @@ def cell_count(value: Any) -> tuple[int | None, str]:
 
 
 # --- reading ------------------------------------------------------------------------------------------
-
-
-def _size_text(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB" if n >= 1024 * 1024 else f"{max(1, n // 1024)} KB"
-
-
-def check_size(size: int) -> str:
-    """An error message if an upload of `size` bytes is too large, else ""."""
-    limit = settings.IMPORT_MAX_BYTES
-    if size > limit:
-        return f"文件大小为 {_size_text(size)}，超过了 {_size_text(limit)} 的上限，请拆分后分批导入"
-    return ""
 
 
 def open_workbook(data: bytes):
