@@ -30,8 +30,8 @@ def visible_rounds(user) -> QuerySet:
     - Overseers (系统管理员, 局领导, 创文办, 科室负责人): every round covering a school in their reach.
     - 督查员: the rounds they are assigned to, plus the announced rounds covering a school in their reach.
     - School roles: the rounds that include their school, except an unannounced (暗访) round, which stays
-      hidden until it is finished.
-      TODO(issue 4, inspections): lift the embargo per school once its inspection is submitted.
+      hidden from a school until it is finished or until THAT school's inspection in it is submitted;
+      the other schools of the round still do not see it (nor learn that it exists).
     """
     scope = access.scope_of(user)
     if not user.is_authenticated:
@@ -45,8 +45,19 @@ def visible_rounds(user) -> QuerySet:
     school_paths = scope.paths(SCHOOL_ROLES)
     if school_paths:
         q |= (announced | Q(status=Round.Status.FINISHED)) & _schools_in(school_paths)
+        q |= Q(pk__in=_inspected_rounds(school_paths))
     ids = Round.objects.filter(q).values("pk")
     return Round.objects.filter(pk__in=ids)
+
+
+def _inspected_rounds(paths: list[str]) -> QuerySet:
+    """Ids of the rounds in which a school under `paths` has a submitted inspection (the embargo lift)."""
+    from chuangwen.inspections.models import Inspection
+
+    q = Q(pk__in=[])
+    for p in paths:
+        q |= Q(school__path__startswith=p)
+    return Inspection.objects.filter(q, status=Inspection.Status.SUBMITTED).values("round_id")
 
 
 def sees_whole_round(user, round_: Round) -> bool:
@@ -86,3 +97,17 @@ def inspector_candidates() -> QuerySet:
         .distinct()
         .order_by("name", "username")
     )
+
+
+def followed_problem_ids(round_: Round) -> list[int]:
+    """The problems a 跟踪督查 round follows, as recorded when it was created (empty for other rounds)."""
+    from chuangwen.core.models import AuditEvent
+
+    event = (
+        AuditEvent.objects.filter(
+            event_type="round.follow_up", object_type=Round._meta.label_lower, object_id=str(round_.pk)
+        )
+        .order_by("-pk")
+        .first()
+    )
+    return list(event.data.get("problems", [])) if event is not None else []

@@ -209,17 +209,35 @@ def round_create_follow_up(
     actor,
     request=None,
 ) -> Round:
-    """Create a 跟踪督查 round over the schools of earlier rounds of the same campaign.
+    """Create a 跟踪督查 round over the schools that still have unfinished problems from earlier rounds.
 
-    Problems do not exist yet, so every school of the given rounds is copied.
-    TODO(issue 4, ledger): take only the schools with open problems found in those rounds.
+    Only problems found in `previous_rounds` count, and only those not yet closed (销号) or voided; the
+    round covers their schools and nothing else. The problems it follows are recorded in the round's
+    `round.follow_up` audit event (problem ids per school), see `selectors.followed_problem_ids`.
+    Refused when those rounds have no unfinished problem: there is nothing to follow up.
     """
+    from chuangwen.ledger.models import DONE_STATUSES, Problem
+
     previous_rounds = list(previous_rounds)
     if not previous_rounds:
         raise ValidationError({"previous_rounds": "请选择要跟踪的轮次"})
     if any(r.campaign_id != campaign.pk for r in previous_rounds):
         raise ValidationError({"previous_rounds": "跟踪的轮次必须属于同一创建周期"})
-    schools = list(Unit.objects.filter(round_entries__round__in=previous_rounds).distinct().order_by("path"))
+    problems = list(
+        Problem.objects.filter(round__in=previous_rounds)
+        .exclude(status__in=DONE_STATUSES)
+        .order_by("school_id", "pk")
+        .values_list("pk", "school_id")
+    )
+    if not problems:
+        names = "、".join(f"“{r.name}”" for r in previous_rounds)
+        raise ValidationError(
+            {"previous_rounds": f"{names}没有未销号的问题（问题均已销号或作废），无需跟踪督查"}
+        )
+    by_school: dict[int, list[int]] = {}
+    for problem_id, school_id in problems:
+        by_school.setdefault(school_id, []).append(problem_id)
+    schools = list(Unit.objects.filter(pk__in=by_school).order_by("path"))
     round_ = round_create(
         campaign=campaign,
         kind=Round.Kind.FOLLOW_UP,
@@ -237,6 +255,10 @@ def round_create_follow_up(
         actor=actor,
         request=request,
         obj=round_,
-        data={"previous_rounds": sorted(r.pk for r in previous_rounds)},
+        data={
+            "previous_rounds": sorted(r.pk for r in previous_rounds),
+            "problems": [pk for pk, _ in problems],
+            "problems_by_school": {str(k): v for k, v in by_school.items()},
+        },
     )
     return round_

@@ -1,5 +1,3 @@
-import datetime as dt
-
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
@@ -180,29 +178,4 @@ def test_a_self_check_round_takes_no_inspectors(city):
         make_round(city, kind=Round.Kind.SELF, inspectors=[city.users[Role.INSPECTOR]])
 
 
-def test_follow_up_copies_the_schools_of_earlier_rounds(city):
-    campaign = make_campaign(city)
-    first = make_round(city, campaign=campaign, schools=[city.school_a])
-    second = make_round(city, campaign=campaign, schools=[city.school_a, city.school_c])
-    follow = services.round_create_follow_up(
-        campaign=campaign,
-        previous_rounds=[first, second],
-        name="跟踪督查",
-        start_date=START,
-        end_date=END + dt.timedelta(days=5),
-        actor=city.users[Role.OFFICE],
-    )
-    assert follow.kind == Round.Kind.FOLLOW_UP
-    assert set(follow.schools.all()) == {city.school_a, city.school_c}
-    assert set(follow.previous_rounds.all()) == {first, second}
-    assert _events("round.follow_up")[0].data["previous_rounds"] == sorted([first.pk, second.pk])
-    other = make_round(city)
-    with pytest.raises(ValidationError, match="同一创建周期"):
-        services.round_create_follow_up(
-            campaign=campaign,
-            previous_rounds=[other],
-            name="x",
-            start_date=START,
-            end_date=END,
-            actor=city.users[Role.OFFICE],
-        )
+# The follow-up round (only schools with unfinished problems) is tested in test_follow_up.py.

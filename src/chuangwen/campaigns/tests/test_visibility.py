@@ -89,3 +89,92 @@ def test_round_list_query_count_does_not_grow(client, city, django_assert_max_nu
     assert response.content.decode().count('data-testid="round"') == 6
     with django_assert_max_num_queries(10):
         assert len(client.get("/api/campaigns/rounds").json()["items"]) == 6
+
+
+def _campaign(city):
+    """A campaign on an edition with standards (from the ledger builders), so inspections can be scored."""
+    import datetime as dt
+
+    from chuangwen.campaigns import services
+    from chuangwen.ledger.tests.factories import make_edition
+
+    edition, _ = make_edition()
+    return services.campaign_create(
+        name=f"暗访周期{edition.pk}",
+        edition=edition,
+        start_date=dt.date(2026, 12, 1),
+        end_date=dt.date(2027, 6, 30),
+        actor=city.users[Role.OFFICE],
+    )
+
+
+def _submit(city, round_, school):
+    """The inspector checks one standard of the school and submits (a partial inspection)."""
+    from chuangwen.index.models import Standard
+    from chuangwen.inspections import services as inspections
+
+    inspector = city.users[Role.INSPECTOR]
+    standard = Standard.objects.get(edition=round_.campaign.edition, code="1.2")
+    inspection = inspections.inspection_start(round_=round_, school=school, actor=inspector)
+    inspections.answer_save(inspection=inspection, standard=standard, result="合格", actor=inspector)
+    return inspections.inspection_submit(inspection=inspection, actor=inspector, partial=True)
+
+
+def test_unannounced_round_shows_to_a_school_once_its_own_inspection_is_submitted(client, city):
+    round_ = make_round(
+        city,
+        campaign=_campaign(city),
+        kind=Round.Kind.UNANNOUNCED,
+        status="in_progress",
+        schools=[city.school_a, city.school_c],
+        inspectors=[city.users[Role.INSPECTOR]],
+    )
+    liaison_a, liaison_c = city.users[Role.LIAISON], city.outsider
+    assert _sees(client, liaison_a, round_) == HIDDEN
+    assert _sees(client, liaison_c, round_) == HIDDEN
+
+    # Only started, not submitted: still hidden.
+    from chuangwen.inspections import services as inspections
+
+    inspections.inspection_start(round_=round_, school=city.school_c, actor=city.users[Role.INSPECTOR])
+    assert _sees(client, liaison_c, round_) == HIDDEN
+
+    _submit(city, round_, city.school_a)
+    round_.refresh_from_db()
+    assert round_.status == Round.Status.IN_PROGRESS
+    for role in SCHOOL_USERS:
+        assert _sees(client, city.users[role], round_) == SHOWN, role
+    # School C is in the same round, its inspection is not submitted: it still sees nothing.
+    assert _sees(client, liaison_c, round_) == HIDDEN
+    assert round_ not in selectors.visible_rounds(liaison_c)
+    # School A sees only itself in the round, not that school C is being inspected.
+    client.force_login(liaison_a)
+    data = client.get(f"/api/campaigns/rounds/{round_.pk}").json()
+    assert [s["id"] for s in data["schools"]] == [city.school_a.pk]
+    page = client.get(f"/campaigns/rounds/{round_.pk}/").content.decode()
+    assert city.school_c.name not in page
+
+
+def test_a_submitted_inspection_in_one_round_does_not_reveal_another_unannounced_round(client, city):
+    inspector = city.users[Role.INSPECTOR]
+    campaign = _campaign(city)
+    first = make_round(
+        city,
+        campaign=campaign,
+        kind=Round.Kind.UNANNOUNCED,
+        status="in_progress",
+        schools=[city.school_a],
+        inspectors=[inspector],
+    )
+    second = make_round(
+        city,
+        campaign=campaign,
+        kind=Round.Kind.UNANNOUNCED,
+        status="in_progress",
+        schools=[city.school_a],
+        inspectors=[inspector],
+    )
+    _submit(city, first, city.school_a)
+    visible = set(selectors.visible_rounds(city.users[Role.LIAISON]))
+    assert first in visible
+    assert second not in visible
