@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -63,7 +62,7 @@ def light(problem: Problem, *, now: dt.datetime | None = None, rules: LedgerSett
     rules = rules or LedgerSettings.current()
     start = problem.assigned_at or problem.found_at
     window = max((problem.deadline - start).total_seconds(), 0)
-    threshold = max(rules.yellow_min_hours * 3600, float(Decimal(window) * rules.yellow_ratio))
+    threshold = max(rules.yellow_min_hours * 3600, window * float(rules.yellow_ratio))
     remaining = (problem.deadline - now).total_seconds()
     return Light.YELLOW if remaining <= threshold else Light.GREEN
 

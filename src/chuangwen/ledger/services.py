@@ -152,6 +152,9 @@ def problem_create(
 ) -> Problem:
     """Record a problem; by default assign it at once, which notifies the responsible person.
 
+    Without a responsible person (none given, and nobody owns the standard at the school) the problem
+    stays 待交办 and the campaign office is told to name someone.
+
     Problems of an unannounced round are held (left 待交办) until the school's inspection is submitted.
     """
     if school.kind != Unit.Kind.SCHOOL:
@@ -223,7 +226,16 @@ def problem_create(
     )
     for photo in photos:
         _attach(problem, photo, actor=actor, request=request)
-    if assign and not _held(problem):
+    if assign and not _held(problem) and responsible is None:
+        # Nobody owns this standard at the school: leave it 待交办 and tell the office to name someone.
+        _tell(
+            problem,
+            people.holders(problem.school, {Role.OFFICE}),
+            kind="problem.unassigned",
+            title=f"待交办：{school.name} 的问题 {problem.number} 没有责任人",
+            body=description[:80],
+        )
+    elif assign and not _held(problem):
         problem_move(
             problem=problem,
             code="assign",

@@ -27,7 +27,7 @@ class Setup:
 
 
 def make_edition() -> tuple[Edition, dict]:
-    """Four standards: a graded one (4 points), pass/fail (2), per-occurrence deduction (4), a veto item (1)."""
+    """Four standards: graded (4 points), pass/fail (2), per-occurrence deduction (4), a veto item (1)."""
     n = next(_counter)
     edition = Edition.objects.create(name=f"台帐测评体系{n}", code=f"ledger-{n}")
     group = Group.objects.create(edition=edition, code="1", title="校园环境", depth=1)
@@ -58,7 +58,9 @@ def make_edition() -> tuple[Edition, dict]:
     return edition, standards
 
 
-def make_setup(city, *, kind: str = "mock", status: str = "in_progress", owner_role: str = Role.TEACHER) -> Setup:
+def make_setup(
+    city, *, kind: str = "mock", status: str = "in_progress", owner_role: str = Role.TEACHER
+) -> Setup:
     """A round of `kind` over school_a and school_c, the inspector assigned, owners at school_a."""
     from chuangwen.campaigns import services as campaigns
     from chuangwen.duty.models import SchoolAssignment

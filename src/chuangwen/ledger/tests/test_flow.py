@@ -29,13 +29,21 @@ def test_whole_life_closes_with_a_recheck_and_every_step_audited(city):
     teacher, office = city.users[Role.TEACHER], city.users[Role.OFFICE]
     services.problem_move(problem=problem, code="accept", actor=teacher)
     with pytest.raises(ValidationError, match="整改后的照片"):
-        services.problem_move(problem=problem, code="submit", actor=teacher, cause="值日不到位", measures="已清理")
-    services.problem_add_photo(problem=problem, file=noisy_jpeg(1), purpose=EvidencePhoto.Purpose.AFTER, actor=teacher)
-    services.problem_move(problem=problem, code="submit", actor=teacher, cause="值日不到位", measures="已清理")
+        services.problem_move(
+            problem=problem, code="submit", actor=teacher, cause="值日不到位", measures="已清理"
+        )
+    services.problem_add_photo(
+        problem=problem, file=noisy_jpeg(1), purpose=EvidencePhoto.Purpose.AFTER, actor=teacher
+    )
+    services.problem_move(
+        problem=problem, code="submit", actor=teacher, cause="值日不到位", measures="已清理"
+    )
     with pytest.raises(ValidationError, match="复核不通过必须填写原因"):
         services.problem_move(problem=problem, code="reject", actor=office)
     services.problem_move(problem=problem, code="reject", actor=office, reason="死角仍有垃圾")
-    services.problem_add_photo(problem=problem, file=noisy_jpeg(2), purpose=EvidencePhoto.Purpose.AFTER, actor=teacher)
+    services.problem_add_photo(
+        problem=problem, file=noisy_jpeg(2), purpose=EvidencePhoto.Purpose.AFTER, actor=teacher
+    )
     services.problem_move(problem=problem, code="submit", actor=teacher)
     problem = services.problem_move(problem=problem, code="approve", actor=office, note="已整改到位")
     assert problem.status == Status.CLOSED
@@ -77,3 +85,63 @@ def test_unannounced_problems_are_held_until_the_inspection_is_submitted(city):
     problem.refresh_from_db()
     assert problem.status == Status.ASSIGNED
     assert Notification.objects.filter(kind="problem.assigned", recipient=city.users[Role.TEACHER]).exists()
+
+
+def test_the_same_after_photo_for_two_problems_is_flagged_to_the_rechecker(city):
+    setup = make_setup(city)
+    teacher = city.users[Role.TEACHER]
+    first = make_problem(city, setup, description="一楼走廊垃圾")
+    second = make_problem(city, setup, code="1.3", description="二楼墙面乱贴")
+    photo = noisy_jpeg(42)
+    services.problem_add_photo(problem=first, file=photo, purpose=EvidencePhoto.Purpose.AFTER, actor=teacher)
+    photo.seek(0)
+    reused = services.problem_add_photo(
+        problem=second, file=photo, purpose=EvidencePhoto.Purpose.AFTER, actor=teacher
+    )
+    first_photo = services.after_photos(first).get()
+    event = second.events.get(kind=ProblemEvent.Kind.PHOTO)
+    assert event.data["reuse_of"] == [first_photo.pk]
+    assert event.data["photo_id"] == reused.pk
+    assert first.events.get(kind=ProblemEvent.Kind.PHOTO).data["reuse_of"] == []
+
+
+def test_a_school_never_sees_another_schools_problems(city):
+    from chuangwen.ledger.selectors import visible_problems
+
+    setup = make_setup(city)
+    mine = make_problem(city, setup)
+    theirs = make_problem(city, setup, school=city.school_c, description="西区问题")
+    for role in (Role.SCHOOL_HEAD, Role.LIAISON, Role.ARCHIVIST):
+        assert list(visible_problems(city.users[role])) == [mine]
+    assert list(visible_problems(city.outsider)) == [theirs]
+    assert list(visible_problems(city.users[Role.TEACHER])) == [mine]  # responsible for it
+    for role in (Role.ADMIN, Role.LEADER, Role.OFFICE, Role.DEPT_HEAD, Role.INSPECTOR):
+        assert set(visible_problems(city.users[role])) == {mine, theirs}
+
+
+def test_unannounced_problems_stay_hidden_from_the_school_until_its_inspection_is_submitted(city):
+    from chuangwen.inspections import services as inspections
+    from chuangwen.ledger.selectors import my_problems, visible_problems
+
+    setup = make_setup(city, kind="unannounced")
+    inspector = city.users[Role.INSPECTOR]
+    inspection = inspections.inspection_start(round_=setup.round, school=city.school_a, actor=inspector)
+    answer = inspections.answer_save(
+        inspection=inspection, standard=setup.standards["1.2"], result="不合格", actor=inspector
+    )
+    problem = services.problem_create(
+        school=city.school_a,
+        description="公益广告缺失",
+        inspection=inspection,
+        answer=answer,
+        actor=inspector,
+        responsible=city.users[Role.TEACHER],
+    )
+    for role in (Role.SCHOOL_HEAD, Role.LIAISON, Role.TEACHER):
+        assert not visible_problems(city.users[role]).exists()
+    assert my_problems(user=city.users[Role.TEACHER]) == []
+    assert visible_problems(city.users[Role.OFFICE]).get() == problem
+    inspections.inspection_submit(inspection=inspection, actor=inspector, partial=True)
+    for role in (Role.SCHOOL_HEAD, Role.LIAISON, Role.TEACHER):
+        assert visible_problems(city.users[role]).get() == problem
+    assert my_problems(user=city.users[Role.TEACHER]) == [problem]
