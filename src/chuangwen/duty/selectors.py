@@ -6,9 +6,14 @@ number of schools and standards: no query per school or per standard.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from chuangwen.core import access
@@ -248,11 +253,73 @@ class MyDuties:
         return not (self.counts["owned"] or self.counts["led"] or self.bureau or self.counts["tasks"])
 
 
+# 我的责任 is on every home page. Its result is cached per user for a short time; the key carries a version
+# that any change of responsibilities bumps (the signals below), so a change shows at once.
+MY_DUTIES_SECONDS = 60
+MY_DUTIES_VERSION_KEY = "cw:my-duties:version"
+
+
+def _duties_version() -> str:
+    version = cache.get(MY_DUTIES_VERSION_KEY)
+    if version is None:
+        cache.add(MY_DUTIES_VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(MY_DUTIES_VERSION_KEY) or ""
+    return version
+
+
+def bump_my_duties() -> None:
+    """Forget every cached 我的责任, now and again when the current transaction commits (a page read in
+    between may have cached the rows as they were before the commit)."""
+    cache.set(MY_DUTIES_VERSION_KEY, uuid.uuid4().hex, None)
+    transaction.on_commit(lambda: cache.set(MY_DUTIES_VERSION_KEY, uuid.uuid4().hex, None))
+
+
+@receiver(post_save, sender=SchoolAssignment, dispatch_uid="duty.my_duties.school_assignment.save")
+@receiver(post_delete, sender=SchoolAssignment, dispatch_uid="duty.my_duties.school_assignment.delete")
+@receiver(post_save, sender=BureauAssignment, dispatch_uid="duty.my_duties.bureau_assignment.save")
+@receiver(post_delete, sender=BureauAssignment, dispatch_uid="duty.my_duties.bureau_assignment.delete")
+@receiver(post_save, sender=Task, dispatch_uid="duty.my_duties.task.save")
+@receiver(post_delete, sender=Task, dispatch_uid="duty.my_duties.task.delete")
+@receiver(post_save, sender=Edition, dispatch_uid="duty.my_duties.edition.save")
+@receiver(post_delete, sender=Edition, dispatch_uid="duty.my_duties.edition.delete")
+def _responsibilities_changed(**kwargs) -> None:
+    bump_my_duties()
+
+
+@receiver(post_save, sender="core.AuditEvent", dispatch_uid="duty.my_duties.audit")
+def _bulk_change_recorded(instance, created: bool, **kwargs) -> None:
+    """Bulk writes (assign by rule, import, handover) send no model signals, but every one of them is
+    recorded in the audit chain: any duty event, or a change of an edition's state, bumps the version."""
+    if created and instance.event_type.startswith(("duty.", "index.edition_")):
+        bump_my_duties()
+
+
 def my_duties(*, user, limit: int = 8) -> MyDuties:
     """The standards and open tasks a user is responsible for (their own, so no reach filter is needed).
 
-    Shown on every home page, so it costs three queries for someone with nothing, five at most.
+    Cached per user for MY_DUTIES_SECONDS (see bump_my_duties); computing it costs three queries for
+    someone with nothing, five at most. The key also holds the day (overdue is a matter of the date) and
+    when the account was made (an id reused after a restore must not find another person's entry).
     """
+    joined = getattr(user, "date_joined", None)
+    key = ":".join(
+        (
+            "cw:my-duties",
+            _duties_version(),
+            str(user.pk),
+            str(joined.timestamp() if joined else ""),
+            timezone.localdate().isoformat(),
+            str(limit),
+        )
+    )
+    duties = cache.get(key)
+    if duties is None:
+        duties = _my_duties(user=user, limit=limit)
+        cache.set(key, duties, MY_DUTIES_SECONDS)
+    return duties
+
+
+def _my_duties(*, user, limit: int) -> MyDuties:
     today = timezone.localdate()
     live = Q(standard__edition__status=Edition.Status.PUBLISHED)
     counts = (
