@@ -8,7 +8,10 @@ class LedgerConfig(AppConfig):
 
     def ready(self):
         from chuangwen.core.management.commands.worker import register_loop
+        from chuangwen.core.workbench import register_panel
 
         from .escalation import EscalationThread
+        from .panels import my_problems_panel
 
         register_loop(EscalationThread)
+        register_panel(my_problems_panel, order=10)

@@ -1,0 +1,58 @@
+"""我的问题 on 我的工作台: the open problems I must fix, my school's counts, the office's to-do counts.
+
+At most three queries once the user's roles are known (the workbench has loaded them for the request):
+my problems, the office's rules for the lights (only when there are rows), and one aggregate over the
+open problems in reach (only for school leads and re-checkers).
+"""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.urls import reverse
+from django.utils import timezone
+
+from chuangwen.core import access
+
+from . import deadlines, selectors, workflow
+from .models import LedgerSettings, Status
+
+PANEL_ROWS = 8
+WAITING = [Status.ASSIGNED, Status.IN_PROGRESS]
+
+
+def my_problems_panel(user) -> dict | None:
+    school_lead = access.has_role(user, *workflow.SCHOOL_LEAD_ROLES)
+    reviewer = access.has_role(user, *workflow.REVIEWER_ROLES)
+    mine = selectors.my_problems(user=user, limit=PANEL_ROWS)
+    if not mine and not school_lead and not reviewer:
+        return None
+    now = timezone.now()
+    counts = {}
+    if school_lead or reviewer:
+        counts = (
+            selectors.visible_problems(user)
+            .filter(status__in=[Status.NEW, *WAITING, Status.PENDING_REVIEW])
+            .aggregate(
+                open=Count("pk", filter=Q(status__in=[Status.NEW, *WAITING])),
+                overdue=Count("pk", filter=Q(status__in=WAITING, deadline__lt=now)),
+                pending=Count("pk", filter=Q(status=Status.PENDING_REVIEW)),
+            )
+        )
+    rules = LedgerSettings.current() if mine else None
+    rows = []
+    for problem in mine:
+        light = deadlines.light(problem, now=now, rules=rules)
+        rows.append({"p": problem, "light": light, "light_class": deadlines.LIGHT_CLASSES[light]})
+    base = reverse("ledger:list")
+    return {
+        "template": "ledger/panel_my_problems.html",
+        "rows": rows,
+        "counts": counts,
+        "school_lead": school_lead,
+        "reviewer": reviewer,
+        "list_url": base,
+        "open_url": f"{base}?status=open",
+        "overdue_url": f"{base}?overdue=on",
+        "pending_url": f"{base}?status={Status.PENDING_REVIEW}",
+        "mine_url": f"{base}?responsible={user.pk}&status=open",
+    }
