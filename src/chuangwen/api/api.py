@@ -6,6 +6,8 @@ from ninja.errors import AuthenticationError
 from chuangwen.campaigns.api import router as campaigns_router
 from chuangwen.duty.api import router as duty_router
 from chuangwen.index.api import router as index_router
+from chuangwen.inspections.api import router as inspections_router
+from chuangwen.ledger.api import router as ledger_router
 from chuangwen.org.api import router as org_router
 
 from .auth import session_auth, token_auth
@@ -65,3 +67,5 @@ api.add_router("/", org_router)
 api.add_router("/index/", index_router)
 api.add_router("/duty/", duty_router)
 api.add_router("/campaigns/", campaigns_router)
+api.add_router("/inspections/", inspections_router)
+api.add_router("/ledger/", ledger_router)
