@@ -1,15 +1,18 @@
-"""Campaigns and rounds, read-only, through the same visibility rule as the pages."""
+"""Campaigns and rounds through the same visibility rule as the pages; the campaign office creates rounds,
+assigns inspectors and moves rounds along through the same services."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
 
-from . import selectors
-from .models import Round
+from chuangwen.core import access
+
+from . import selectors, services
+from .models import Campaign, Round
 
 router = Router()
 KIND_LABELS = dict(Round.Kind.choices)
@@ -92,6 +95,10 @@ def list_rounds(request, campaign: int | None = None):
 @router.get("/rounds/{round_id}", response=RoundDetailOut, tags=["检查轮次"], summary="检查轮次详情")
 def get_round(request, round_id: int):
     round_ = get_object_or_404(selectors.visible_rounds(request.user).select_related("campaign"), pk=round_id)
+    return _round_detail(request, round_)
+
+
+def _round_detail(request, round_: Round) -> dict:
     whole = selectors.sees_whole_round(request.user, round_)
     return {
         "id": round_.pk,
@@ -118,3 +125,82 @@ def get_round(request, round_id: int):
         if whole
         else [],
     }
+
+
+class RoundIn(Schema):
+    campaign_id: int
+    kind: str
+    name: str
+    start_date: dt.date
+    end_date: dt.date
+    school_ids: list[int] | None = None
+    sample_size: int | None = None
+    sample_seed: int | None = None
+    inspector_ids: list[int] = []
+
+
+class InspectorsIn(Schema):
+    inspector_ids: list[int]
+
+
+class TransitionIn(Schema):
+    to: str
+
+
+def _inspectors(ids: list[int]):
+    found = list(selectors.inspector_candidates().filter(pk__in=ids))
+    missing = sorted(set(ids) - {u.pk for u in found})
+    if missing:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"inspector_ids": f"不是可指派的督查员：{missing}"})
+    return found
+
+
+@router.post("/rounds", response={201: RoundDetailOut}, tags=["检查轮次"], summary="新建检查轮次")
+def create_round(request, payload: RoundIn):
+    access.require(access.can_manage_campaigns(request.user))
+    campaign = get_object_or_404(Campaign, pk=payload.campaign_id)
+    schools = None
+    if payload.school_ids is not None:
+        visible = access.visible_schools(request.user).filter(pk__in=payload.school_ids)
+        schools = list(visible)
+        missing = sorted(set(payload.school_ids) - {s.pk for s in schools})
+        if missing:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError({"school_ids": f"学校不存在或不在您的管辖范围内：{missing}"})
+    round_ = services.round_create(
+        campaign=campaign,
+        kind=payload.kind,
+        name=payload.name,
+        start_date=payload.start_date,
+        end_date=payload.end_date,
+        schools=schools,
+        sample_size=payload.sample_size,
+        sample_seed=payload.sample_seed,
+        inspectors=_inspectors(payload.inspector_ids),
+        actor=request.user,
+        request=request,
+    )
+    return Status(201, _round_detail(request, round_))
+
+
+@router.put("/rounds/{round_id}/inspectors", response=RoundDetailOut, tags=["检查轮次"], summary="指派督查员")
+def set_round_inspectors(request, round_id: int, payload: InspectorsIn):
+    access.require(access.can_manage_campaigns(request.user))
+    round_ = get_object_or_404(selectors.visible_rounds(request.user), pk=round_id)
+    round_ = services.round_assign_inspectors(
+        round_=round_, inspectors=_inspectors(payload.inspector_ids), actor=request.user, request=request
+    )
+    return _round_detail(request, round_)
+
+
+@router.post(
+    "/rounds/{round_id}/transition", response=RoundDetailOut, tags=["检查轮次"], summary="开始/结束轮次"
+)
+def transition_round(request, round_id: int, payload: TransitionIn):
+    access.require(access.can_manage_campaigns(request.user))
+    round_ = get_object_or_404(selectors.visible_rounds(request.user), pk=round_id)
+    round_ = services.round_transition(round_=round_, to=payload.to, actor=request.user, request=request)
+    return _round_detail(request, round_)

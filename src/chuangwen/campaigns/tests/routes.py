@@ -38,4 +38,13 @@ ROUTES: dict[str, Route] = {
     "api:list_campaigns": Route(lambda c, u: "/api/campaigns/", ALL, anon=401),
     "api:list_rounds": Route(lambda c, u: "/api/campaigns/rounds", ALL, anon=401),
     "api:get_round": Route(lambda c, u: f"/api/campaigns/rounds/{_round(c)}", ALL, anon=401),
+    # The matrix posts form data, which the JSON endpoints refuse (400) before any permission check;
+    # who may write is tested in test_api_writes.py.
+    "api:create_round": Route(lambda c, u: "/api/campaigns/rounds", ALL, method="post", ok=400, anon=401),
+    "api:set_round_inspectors": Route(
+        lambda c, u: f"/api/campaigns/rounds/{_round(c)}/inspectors", ALL, method="put", ok=422, anon=401
+    ),
+    "api:transition_round": Route(
+        lambda c, u: f"/api/campaigns/rounds/{_round(c)}/transition", ALL, method="post", ok=400, anon=401
+    ),
 }
