@@ -137,6 +137,12 @@ class EmptyForm(forms.Form):
 class SubmitForm(forms.Form):
     cause = forms.CharField(label="原因分析", max_length=2000, widget=forms.Textarea(AREA))
     measures = forms.CharField(label="整改措施", max_length=2000, widget=forms.Textarea(AREA))
+    photo = forms.FileField(
+        label="整改后照片",
+        required=False,
+        widget=forms.FileInput(CAMERA),
+        error_messages={"required": "提交整改前请拍摄或上传至少一张整改后的照片"},
+    )
 
 
 class PhotoForm(forms.Form):

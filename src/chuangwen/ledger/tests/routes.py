@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from chuangwen.core.roles import Role
+from django.utils import timezone
 from tests.matrix import ALL, UNIT_MANAGERS, Route
+
+from chuangwen.core.roles import Role
 
 SCHOOL_SIDE = {Role.TEACHER, Role.SCHOOL_HEAD, Role.LIAISON}
 RECORDERS = {Role.ADMIN, Role.OFFICE, Role.DEPT_HEAD, Role.INSPECTOR, Role.SCHOOL_HEAD, Role.LIAISON}
@@ -22,11 +24,12 @@ def _problem(city, **kwargs):
 
 
 def _long_milestone(city):
+    today = timezone.localdate()
     problem = _problem(
         city,
         severity="long",
-        target_date=dt.date.today() + dt.timedelta(days=60),
-        milestones=[("场地施工", dt.date.today() + dt.timedelta(days=30))],
+        target_date=today + dt.timedelta(days=60),
+        milestones=[("场地施工", today + dt.timedelta(days=30))],
     )
     return problem.milestones.first().pk
 
