@@ -4,17 +4,17 @@ workflow as the pages, through the same services (they decide who may do what an
 Who sees an inspection is `selectors.visible_inspections`, the same rule as the pages.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from contextlib import contextmanager
 from decimal import Decimal
+from typing import Annotated
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import PageNumberPagination, paginate
+from pydantic import AfterValidator
 
 from chuangwen.campaigns.models import Round
 from chuangwen.campaigns.selectors import sees_whole_round, visible_rounds
@@ -29,6 +29,20 @@ router = Router()
 STATUS_LABELS = dict(Inspection.Status.choices)
 KIND_LABELS = dict(Round.Kind.choices)
 SCORING_LABELS = dict(ScoringKind.choices)
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("不能包含 NUL 字符")
+    return value
+
+
+# Bounds on what a client may send, so that nonsense is refused with a 422 before it reaches the database.
+DB_MAX_INT = 2_147_483_647
+Id = Annotated[int, Field(ge=1, le=DB_MAX_INT)]
+SmallInt = Annotated[int, Field(ge=-32768, le=32767)]
+Revision = Annotated[int, Field(ge=0, le=DB_MAX_INT)]
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 
 @contextmanager
@@ -156,25 +170,27 @@ class InspectionDetailOut(InspectionFields):
     answers: list[AnswerOut]
 
 
+class InspectionFilters(Schema):
+    round: Id | None = Field(None, description="检查轮次 id")
+    school: Id | None = Field(None, description="学校 id")
+    status: Text = Field("", description="in_progress 检查中 / submitted 已提交")
+
+
 class StartIn(Schema):
-    round_id: int
-    school_id: int
-
-
-class AnswerIn(Schema):
-    standard_id: int | None = None
-    standard_code: str | None = None
-    result: str = ""
-    occurrences: int = 0
-    note: str = ""
-    revision: int | None = None
+    round_id: Id
+    school_id: Id
 
 
 class AnswerPut(Schema):
-    result: str = ""
-    occurrences: int = 0
-    note: str = ""
-    revision: int | None = None
+    result: Text = Field("", description="达标/基本达标/不达标、合格/不合格或不适用；按次扣分的标准留空")
+    occurrences: SmallInt = Field(0, description="按次扣分的标准：发现几处")
+    note: Text = ""
+    revision: Revision | None = Field(None, description="上次看到的修订次数（新评分为 0）；不填则不检查")
+
+
+class AnswerIn(AnswerPut):
+    standard_id: Id | None = None
+    standard_code: Text | None = None
 
 
 class SubmitIn(Schema):
@@ -182,18 +198,18 @@ class SubmitIn(Schema):
 
 
 class CorrectIn(Schema):
-    answer_id: int | None = None
-    standard_code: str | None = None
-    result: str = ""
-    occurrences: int = 0
-    note: str | None = None
-    reason: str = ""
+    answer_id: Id | None = None
+    standard_code: Text | None = None
+    result: Text = ""
+    occurrences: SmallInt = 0
+    note: Text | None = None
+    reason: Text = ""
 
 
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _inspection_or_404(user, inspection_id: int) -> Inspection:
+def _inspection_or_404(user, inspection_id: Id) -> Inspection:
     return get_object_or_404(
         selectors.visible_inspections(user).select_related("round", "round__campaign", "school"),
         pk=inspection_id,
@@ -211,6 +227,8 @@ def _standard(inspection: Inspection, *, standard_id=None, standard_code=None) -
             raise ValidationError({"standard": f"标准 {standard_id} 不存在"})
         return standard  # the service refuses a standard of another edition or school type, by name
     code = standard_code.strip()
+    if "\x00" in code or len(code) > 30:
+        raise ValidationError({"standard": "标准编号无效"})
     standard = Standard.objects.filter(edition_id=edition_id, code=code).first()
     if standard is None:
         raise ValidationError({"standard": f"本轮使用的测评体系中没有编号为 {code} 的标准"})
@@ -281,12 +299,13 @@ def _detail(inspection: Inspection, user) -> dict:
 
 @router.get("/", response=list[InspectionOut], tags=["检查"], summary="可见的学校检查列表")
 @paginate(PageNumberPagination, page_size=100)
-def list_inspections(request, round: int | None = None, school: int | None = None, status: str = ""):
+def list_inspections(request, filters: Query[InspectionFilters]):
     qs = selectors.visible_inspections(request.user).select_related("round", "school", "started_by")
-    if round is not None:
-        qs = qs.filter(round_id=round)
-    if school is not None:
-        qs = qs.filter(school_id=school)
+    if filters.round is not None:
+        qs = qs.filter(round_id=filters.round)
+    if filters.school is not None:
+        qs = qs.filter(school_id=filters.school)
+    status = filters.status
     if status:
         if status not in STATUS_LABELS:
             raise ValidationError({"status": f"未知的检查状态：{status}（可用：{'、'.join(STATUS_LABELS)}）"})
@@ -317,7 +336,7 @@ def start_inspection(request, payload: StartIn):
 
 
 @router.get("/{inspection_id}", response=InspectionDetailOut, tags=["检查"], summary="检查详情、评分和得分")
-def get_inspection(request, inspection_id: int):
+def get_inspection(request, inspection_id: Id):
     return _detail(_inspection_or_404(request.user, inspection_id), request.user)
 
 
@@ -337,7 +356,7 @@ def _save(request, inspection: Inspection, standard: Standard, payload) -> Answe
 
 
 @router.post("/{inspection_id}/answers", response=AnswerOut, tags=["检查"], summary="保存一项评分")
-def save_answer(request, inspection_id: int, payload: AnswerIn):
+def save_answer(request, inspection_id: Id, payload: AnswerIn):
     """`revision` is the answer's revision the app last saw (0 for a new answer); a newer answer saved
     meanwhile from another phone is not overwritten (422)."""
     inspection = _inspection_or_404(request.user, inspection_id)
@@ -351,14 +370,14 @@ def save_answer(request, inspection_id: int, payload: AnswerIn):
     tags=["检查"],
     summary="保存一项评分（按标准编号）",
 )
-def put_answer(request, inspection_id: int, standard_code: str, payload: AnswerPut):
+def put_answer(request, inspection_id: Id, standard_code: str, payload: AnswerPut):
     inspection = _inspection_or_404(request.user, inspection_id)
     standard = _standard(inspection, standard_code=standard_code)
     return _save(request, inspection, standard, payload)
 
 
 @router.post("/{inspection_id}/submit", response=InspectionDetailOut, tags=["检查"], summary="提交检查")
-def submit_inspection(request, inspection_id: int, payload: SubmitIn):
+def submit_inspection(request, inspection_id: Id, payload: SubmitIn):
     """`partial`: only some standards were checked; the unanswered ones are left out of both sums."""
     inspection = _inspection_or_404(request.user, inspection_id)
     with refusals():
@@ -374,7 +393,7 @@ def submit_inspection(request, inspection_id: int, payload: SubmitIn):
     tags=["检查"],
     summary="更正已提交的评分（须填写原因）",
 )
-def correct_answer(request, inspection_id: int, payload: CorrectIn):
+def correct_answer(request, inspection_id: Id, payload: CorrectIn):
     inspection = _inspection_or_404(request.user, inspection_id)
     answers = inspection.answers.select_related("standard")
     if payload.answer_id is not None:

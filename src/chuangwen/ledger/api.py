@@ -5,8 +5,6 @@ Who sees a problem is `selectors.visible_problems`; who may make which move is `
 answers 422 with the workflow's message and changes nothing; a move the caller may not make answers 403.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 
 from django.contrib.auth import get_user_model
@@ -14,7 +12,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
@@ -24,7 +22,7 @@ from chuangwen.core.evidence.selectors import REUSE_MESSAGE
 from chuangwen.core.models import EvidencePhoto
 from chuangwen.index.models import Standard
 from chuangwen.inspections import selectors as inspection_selectors
-from chuangwen.inspections.api import refusals
+from chuangwen.inspections.api import Id, SmallInt, Text, refusals
 
 from . import deadlines, selectors, services, workflow
 from .models import LedgerSettings, Light, Problem, ProblemEvent, Severity, Source
@@ -201,43 +199,54 @@ class ProblemDetailOut(ProblemFields):
     moves: list[MoveOut]
 
 
+class ProblemFilters(Schema):
+    status: Text = Field("", description="状态代码，或 open（待交办、待签收、整改中）")
+    standard: Id | None = Field(None, description="标准 id")
+    round_id: Id | None = Field(None, description="检查轮次 id")
+    source: Text = Field("", description="发现方式：self/mock/unannounced/follow_up/daily/report")
+    school: Id | None = Field(None, description="学校 id")
+    responsible: Id | None = Field(None, description="责任人 id")
+    overdue: bool = Field(False, description="只看已逾期的")
+    q: Text = Field("", description="在问题描述和位置中查找")
+
+
 class MilestoneIn(Schema):
-    title: str
+    title: Text
     due_date: dt.date
 
 
 class ProblemIn(Schema):
-    school_id: int
-    description: str
-    location: str = ""
-    standard_id: int | None = None
-    standard_code: str | None = None
-    round_id: int | None = None
-    inspection_id: int | None = None
-    answer_id: int | None = None
-    source: str | None = None
-    severity: str = Severity.IMMEDIATE
-    deadline_days: int | None = None
+    school_id: Id
+    description: Text
+    location: Text = ""
+    standard_id: Id | None = None
+    standard_code: Text | None = None
+    round_id: Id | None = None
+    inspection_id: Id | None = None
+    answer_id: Id | None = None
+    source: Text | None = None
+    severity: Text = Severity.IMMEDIATE
+    deadline_days: SmallInt | None = None
     target_date: dt.date | None = None
-    responsible_id: int | None = None
-    milestones: list[MilestoneIn] = []
+    responsible_id: Id | None = None
+    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=50)
     assign: bool = True
 
 
 class MoveIn(Schema):
-    move: str
-    reason: str = ""
-    note: str = ""
-    responsible_id: int | None = None
-    severity: str | None = None
-    deadline_days: int | None = None
+    move: Text
+    reason: Text = ""
+    note: Text = ""
+    responsible_id: Id | None = None
+    severity: Text | None = None
+    deadline_days: SmallInt | None = None
     target_date: dt.date | None = None
-    cause: str | None = None
-    measures: str | None = None
+    cause: Text | None = None
+    measures: Text | None = None
 
 
 class BulkMoveIn(MoveIn):
-    ids: list[int]
+    ids: list[Id]
 
 
 class BulkOut(Schema):
@@ -248,7 +257,7 @@ class BulkOut(Schema):
 # --- helpers -----------------------------------------------------------------------------------------
 
 
-def _problem_or_404(user, problem_id: int) -> Problem:
+def _problem_or_404(user, problem_id: Id) -> Problem:
     return get_object_or_404(
         selectors.visible_problems(user).select_related("school", "standard", "round", "responsible"),
         pk=problem_id,
@@ -307,7 +316,7 @@ def _photos(problem: Problem) -> list[dict]:
     ]
 
 
-def _detail(request, problem_id: int) -> dict:
+def _detail(request, problem_id: Id) -> dict:
     problem = (
         Problem.objects.select_related("school", "standard", "round", "responsible")
         .prefetch_related("milestones")
@@ -378,18 +387,8 @@ def _move_kwargs(payload: MoveIn) -> dict:
 
 @router.get("/problems", response=list[ProblemOut], tags=["检查台帐"], summary="问题列表")
 @paginate(PageNumberPagination, page_size=100)
-def list_problems(
-    request,
-    status: str = "",
-    standard: int | None = None,
-    round_id: int | None = None,
-    source: str = "",
-    school: int | None = None,
-    responsible: int | None = None,
-    overdue: bool = False,
-    q: str = "",
-):
-    """`status`: a status code, or `open` for 待交办/待签收/整改中."""
+def list_problems(request, filters: Query[ProblemFilters]):
+    status, source = filters.status, filters.source
     if status and status != "open" and status not in STATUS_LABELS:
         raise ValidationError({"status": f"未知的状态：{status}（可用：open、{'、'.join(STATUS_LABELS)}）"})
     if source and source not in SOURCE_LABELS:
@@ -397,13 +396,13 @@ def list_problems(
     return selectors.problem_list(
         user=request.user,
         status=status,
-        standard_id=standard,
-        round_id=round_id,
+        standard_id=filters.standard,
+        round_id=filters.round_id,
         source=source,
-        school_id=school,
-        responsible_id=responsible,
-        overdue=overdue,
-        q=q.strip()[:100],
+        school_id=filters.school,
+        responsible_id=filters.responsible,
+        overdue=filters.overdue,
+        q=filters.q.strip()[:100],
     )
 
 
@@ -428,6 +427,9 @@ def create_problem(request, payload: ProblemIn):
         answer = inspection.answers.select_related("standard").filter(pk=payload.answer_id).first()
         if answer is None:
             raise ValidationError({"answer_id": "评分不属于这次检查"})
+    days = payload.deadline_days
+    if payload.severity == Severity.DAYS and days is not None and not 1 <= days <= deadlines.MAX_DAYS:
+        raise ValidationError({"deadline_days": f"限期整改的工作日数须在 1 到 {deadlines.MAX_DAYS} 之间"})
     standard = None
     if payload.standard_id is not None:
         standard = Standard.objects.filter(pk=payload.standard_id).first()
@@ -495,14 +497,14 @@ def bulk_move_problems(request, payload: BulkMoveIn):
 @router.get(
     "/problems/{problem_id}", response=ProblemDetailOut, tags=["检查台帐"], summary="问题详情与处理记录"
 )
-def get_problem(request, problem_id: int):
+def get_problem(request, problem_id: Id):
     return _detail(request, _problem_or_404(request.user, problem_id).pk)
 
 
 @router.get(
     "/problems/{problem_id}/moves", response=list[MoveOut], tags=["检查台帐"], summary="当前用户可做的操作"
 )
-def problem_moves(request, problem_id: int):
+def problem_moves(request, problem_id: Id):
     return _moves(request.user, _problem_or_404(request.user, problem_id))
 
 
@@ -512,7 +514,7 @@ def problem_moves(request, problem_id: int):
     tags=["检查台帐"],
     summary="流转问题（交办、签收…）",
 )
-def move_problem(request, problem_id: int, payload: MoveIn):
+def move_problem(request, problem_id: Id, payload: MoveIn):
     """`move`: assign 交办, accept 签收, submit 提交整改, approve 复核通过并销号, reject 复核不通过,
     reopen 重新打开, void 作废. A move not allowed in the problem's state answers 422 with the reason."""
     problem = _problem_or_404(request.user, problem_id)
@@ -527,7 +529,7 @@ def move_problem(request, problem_id: int, payload: MoveIn):
     tags=["检查台帐"],
     summary="上传问题照片（purpose: found 发现问题 / after 整改后）",
 )
-def add_problem_photo(request, problem_id: int, file: File[UploadedFile], purpose: Form[str] = "found"):
+def add_problem_photo(request, problem_id: Id, file: File[UploadedFile], purpose: Form[Text] = "found"):
     problem = _problem_or_404(request.user, problem_id)
     if purpose not in {EvidencePhoto.Purpose.FOUND, EvidencePhoto.Purpose.AFTER}:
         raise ValidationError({"purpose": "照片用途只能是 found（发现问题）或 after（整改后）"})

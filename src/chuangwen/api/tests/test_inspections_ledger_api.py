@@ -676,6 +676,47 @@ def test_bulk_moves_refuse_problems_out_of_sight(city, setup):
     assert set(Problem.objects.values_list("status", "void_reason")) == {("void", "重复登记")}
 
 
+# --- nonsense input: a 422 before anything reaches the database --------------------------------------
+
+
+def test_out_of_range_ids_and_nul_characters_are_refused_with_422(city, setup):
+    problem = make_problem(city, setup)
+    inspection = _started(city, setup)
+    office = api(city, Role.OFFICE)
+    office.client.raise_request_exception = False
+    big = 10**20
+    calls = [
+        office.get("/api/inspections/", {"round": big}),
+        office.get(f"/api/inspections/{big}"),
+        office.get("/api/ledger/problems", {"school": big}),
+        office.get("/api/ledger/problems", {"q": "垃圾\x00"}),
+        office.get(f"/api/ledger/problems/{big}/moves"),
+        office.post("/api/ledger/problems/bulk-moves", {"ids": [big], "move": "void", "reason": "x"}),
+        office.post("/api/ledger/problems", {"school_id": city.school_a.pk, "description": "a\x00b"}),
+        office.post(f"/api/ledger/problems/{problem.pk}/moves", {"move": "void", "reason": "a\x00b"}),
+        office.put(f"/api/inspections/{inspection.pk}/answers/1.1", {"result": "达标", "revision": big}),
+        office.put(f"/api/inspections/{inspection.pk}/answers/1.3", {"occurrences": big}),
+        office.put(f"/api/inspections/{inspection.pk}/answers/1%001", {"result": "达标"}),
+    ]
+    assert [c.status_code for c in calls] == [422] * len(calls), [c.content[:200] for c in calls]
+    # A stored value out of its column's range is caught before the database (assign=False skips the
+    # deadline computation that would otherwise refuse it).
+    unassigned = office.post(
+        "/api/ledger/problems",
+        {
+            "school_id": city.school_a.pk,
+            "description": "x",
+            "severity": "days",
+            "deadline_days": -5,
+            "assign": False,
+        },
+    )
+    assert unassigned.status_code == 422
+    assert unassigned.json()["detail"] == {"deadline_days": ["限期整改的工作日数须在 1 到 60 之间"]}
+    problem.refresh_from_db()
+    assert problem.status == Status.ASSIGNED and Problem.objects.count() == 1 and not Answer.objects.exists()
+
+
 # --- authentication: sessions need CSRF, tokens do not -----------------------------------------------
 
 
