@@ -12,7 +12,9 @@ from typing import Annotated
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema, Status
+from django.urls import reverse
+from ninja import Field, File, Query, Router, Schema, Status
+from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 from pydantic import AfterValidator
 
@@ -135,14 +137,44 @@ class AnswerOut(Schema):
     answered_by_id: int
     answered_by_name: str
     answered_at: dt.datetime
+    photo_ids: list[int]
+    problem_ids: list[int]
 
     @staticmethod
     def resolve_standard_code(obj):
         return obj.standard.code
 
     @staticmethod
+    def resolve_photo_ids(obj):
+        return getattr(obj, "photo_ids", [])
+
+    @staticmethod
+    def resolve_problem_ids(obj):
+        return getattr(obj, "problem_ids", [])
+
+    @staticmethod
     def resolve_answered_by_name(obj):
         return _name(obj.answered_by)
+
+
+class PhotoOut(Schema):
+    id: int
+    label: str
+    width: int
+    height: int
+    captured_at: dt.datetime | None
+    uploaded_at: dt.datetime
+    uploaded_by_id: int
+    stamped_url: str
+    thumbnail_url: str
+
+    @staticmethod
+    def resolve_stamped_url(obj):
+        return reverse("core:evidence_stamped", args=[obj.pk])
+
+    @staticmethod
+    def resolve_thumbnail_url(obj):
+        return reverse("core:evidence_thumbnail", args=[obj.pk])
 
 
 class StandardItem(Schema):
@@ -235,11 +267,21 @@ def _standard(inspection: Inspection, *, standard_id=None, standard_code=None) -
     return standard
 
 
+def _with_links(inspection: Inspection, answers: list[Answer]) -> list[Answer]:
+    """Give each answer the ids of its photos and of the ledger problems opened for it."""
+    photos = selectors.photos_of(answers)
+    problems = selectors.problems_of(inspection)
+    for answer in answers:
+        answer.photo_ids = [p.pk for p in photos.get(answer.pk, [])]
+        answer.problem_ids = [p.pk for p in problems.get(answer.pk, [])]
+    return answers
+
+
 def _detail(inspection: Inspection, user) -> dict:
     inspection = Inspection.objects.select_related("round", "round__campaign", "school", "started_by").get(
         pk=inspection.pk
     )
-    answers = list(inspection.answers.select_related("standard", "answered_by"))
+    answers = _with_links(inspection, list(inspection.answers.select_related("standard", "answered_by")))
     by_standard = {a.standard_id: a for a in answers}
     standards = services.applicable_standards(inspection.round, inspection.school)
     running = scoring.totals(standards, by_standard)
@@ -352,7 +394,9 @@ def _save(request, inspection: Inspection, standard: Standard, payload) -> Answe
             actor=request.user,
             request=request,
         )
-    return Answer.objects.select_related("standard", "answered_by").get(pk=answer.pk)
+    return _with_links(
+        inspection, [Answer.objects.select_related("standard", "answered_by").get(pk=answer.pk)]
+    )[0]
 
 
 @router.post("/{inspection_id}/answers", response=AnswerOut, tags=["检查"], summary="保存一项评分")
@@ -374,6 +418,23 @@ def put_answer(request, inspection_id: Id, standard_code: str, payload: AnswerPu
     inspection = _inspection_or_404(request.user, inspection_id)
     standard = _standard(inspection, standard_code=standard_code)
     return _save(request, inspection, standard, payload)
+
+
+@router.post(
+    "/{inspection_id}/answers/{standard_code}/photos",
+    response={201: PhotoOut},
+    tags=["检查"],
+    summary="为一项评分上传照片（先保存评分）",
+)
+def add_answer_photo(request, inspection_id: Id, standard_code: str, file: File[UploadedFile]):
+    inspection = _inspection_or_404(request.user, inspection_id)
+    standard = _standard(inspection, standard_code=standard_code)
+    answer = inspection.answers.select_related("inspection", "standard").filter(standard=standard).first()
+    if answer is None:
+        raise ValidationError({"standard": f"{standard.code} 还没有评分，请先保存评分再上传照片"})
+    with refusals():
+        photo = services.answer_add_photo(answer=answer, file=file, actor=request.user, request=request)
+    return Status(201, photo)
 
 
 @router.post("/{inspection_id}/submit", response=InspectionDetailOut, tags=["检查"], summary="提交检查")

@@ -44,6 +44,19 @@ def _inspection(city, *, submitted: bool):
     return inspection.pk
 
 
+def _answered(city):
+    """An inspection in progress with standard 1.3 answered, ready for a photo."""
+    from chuangwen.inspections import services
+    from chuangwen.inspections.models import Inspection
+
+    inspection = Inspection.objects.get(pk=_inspection(city, submitted=False))
+    standard = inspection.round.campaign.edition.standards.get(code="1.3")
+    services.answer_save(
+        inspection=inspection, standard=standard, occurrences=1, actor=city.users[Role.INSPECTOR]
+    )
+    return inspection.pk
+
+
 def _problem(city):
     """A problem at school_a found by the inspector, assigned to the teacher who owns the standard."""
     from chuangwen.ledger.tests.factories import make_problem
@@ -78,6 +91,15 @@ ROUTES: dict[str, Route] = {
         INSPECTORS,
         method="put",
         anon=401,
+        extra=dict.fromkeys(SCHOOL, 404),
+    ),
+    "api:add_answer_photo": Route(
+        lambda c, u: f"/api/inspections/{_answered(c)}/answers/1.3/photos",
+        INSPECTORS,
+        method="post",
+        ok=201,
+        anon=401,
+        data=_photo,
         extra=dict.fromkeys(SCHOOL, 404),
     ),
     "api:submit_inspection": _json(lambda c, u: f"/api/inspections/{_inspection(c, submitted=False)}/submit"),

@@ -252,6 +252,41 @@ def test_corrections_after_submission_need_the_office_and_a_reason(city, setup):
     assert late.status_code == 422 and "更正" in late.json()["detail"][0]
 
 
+def test_photos_and_problems_hang_off_the_answer(city, setup):
+    inspection = _started(city, setup)
+    inspector = api(city, Role.INSPECTOR)
+    url = f"/api/inspections/{inspection.pk}/answers/1.1/photos"
+    early = inspector.upload(url, noisy_jpeg(21))
+    assert early.status_code == 422
+    assert early.json()["detail"] == {"standard": ["1.1 还没有评分，请先保存评分再上传照片"]}
+    answer = inspector.put(f"/api/inspections/{inspection.pk}/answers/1.1", {"result": "不达标"}).json()
+    assert answer["photo_ids"] == [] and answer["problem_ids"] == []
+    assert api(city, Role.LEADER).upload(url, noisy_jpeg(22)).status_code == 403
+    uploaded = inspector.upload(url, noisy_jpeg(23))
+    assert uploaded.status_code == 201, uploaded.content
+    photo = uploaded.json()
+    assert photo["label"] == "标准 1.1" and photo["stamped_url"] == f"/evidence/{photo['id']}/stamped.jpg"
+    opened = inspector.post(
+        "/api/ledger/problems",
+        {
+            "school_id": city.school_a.pk,
+            "inspection_id": inspection.pk,
+            "answer_id": answer["id"],
+            "description": "花坛后有卫生死角",
+        },
+    )
+    assert opened.status_code == 201, opened.content
+    assert opened.json()["standard_code"] == "1.1" and opened.json()["inspection_id"] == inspection.pk
+    detail = inspector.get(f"/api/inspections/{inspection.pk}").json()
+    row = next(a for a in detail["answers"] if a["standard_code"] == "1.1")
+    assert row["photo_ids"] == [photo["id"]] and row["problem_ids"] == [opened.json()["id"]]
+    _answer_all(city, setup, inspection, {k: v for k, v in FULL.items() if k != "1.1"})
+    inspections.inspection_submit(inspection=inspection, actor=city.users[Role.INSPECTOR])
+    late = inspector.upload(url, noisy_jpeg(24))
+    assert late.status_code == 422 and late.json()["detail"] == ["检查已提交，不能再添加照片"]
+    assert EvidencePhoto.objects.count() == 1
+
+
 # --- inspections: who sees what ----------------------------------------------------------------------
 
 
@@ -774,6 +809,7 @@ def test_the_new_endpoints_are_documented(client, db):
         "/api/inspections/{inspection_id}",
         "/api/inspections/{inspection_id}/answers",
         "/api/inspections/{inspection_id}/answers/{standard_code}",
+        "/api/inspections/{inspection_id}/answers/{standard_code}/photos",
         "/api/inspections/{inspection_id}/submit",
         "/api/inspections/{inspection_id}/corrections",
         "/api/ledger/problems",
