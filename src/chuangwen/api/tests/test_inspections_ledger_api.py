@@ -415,6 +415,23 @@ def test_overdue_problems_show_red(city, setup):
     assert [(r["id"], r["light"], r["light_label"]) for r in rows] == [(problem.pk, "red", "逾期")]
 
 
+def test_inspection_list_queries_do_not_grow_with_rows(city, setup):
+    office = api(city, Role.OFFICE)
+
+    def count():
+        office.get("/api/inspections/")
+        with CaptureQueriesContext(connection) as ctx:
+            assert office.get("/api/inspections/").status_code == 200
+        return len(ctx.captured_queries)
+
+    _submitted(city, setup)
+    small = count()
+    for _ in range(3):
+        _started(city, make_setup(city), city.school_c)
+    assert office.get("/api/inspections/").json()["count"] == 4
+    assert count() == small
+
+
 def test_problem_list_queries_do_not_grow_with_rows(city, setup):
     office = api(city, Role.OFFICE)
 
