@@ -235,6 +235,7 @@ class Progress:
     answered: int
     total: int
     totals: scoring.Totals
+    unanswered: list  # the standards not answered yet, in index order
 
 
 def progress(inspection: Inspection, cards: list[Card] | None = None) -> Progress:
@@ -246,7 +247,12 @@ def progress(inspection: Inspection, cards: list[Card] | None = None) -> Progres
         standards = [c.standard for c in cards]
         answers = {c.standard.pk: c.answer for c in cards if c.answer is not None}
     t = scoring.totals(standards, answers)
-    return Progress(answered=len(standards) - len(t.unanswered), total=len(standards), totals=t)
+    return Progress(
+        answered=len(standards) - len(t.unanswered),
+        total=len(standards),
+        totals=t,
+        unanswered=[s for s in standards if s.pk not in answers],
+    )
 
 
 def corrections(inspection: Inspection) -> QuerySet[AuditEvent]:

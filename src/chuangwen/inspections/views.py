@@ -174,7 +174,12 @@ def answer_save(request, pk: int, standard_id: int):
     posted = {"note": request.POST.get("note", ""), "occurrences": request.POST.get("occurrences", "")}
     if not form.is_valid():
         return _done(request, inspection, standard, error=_form_errors(form), posted=posted)
-    values = form.values(deduction=not scoring.results_for(standard))
+    deduction = not scoring.results_for(standard)
+    values = form.values(deduction=deduction)
+    if not deduction and not values["result"]:
+        return _done(
+            request, inspection, standard, error="请先选择评分结果，说明会随结果一起保存", posted=posted
+        )
     try:
         answer = services.answer_save(
             inspection=inspection,
