@@ -428,7 +428,7 @@ def photo(request, problem_id: int):
             request=request,
         )
     except ValidationError as exc:
-        add_service_errors(form, ValidationError({"photo": exc.messages}) if exc.code != "forbidden" else exc)
+        add_service_errors(form, exc if _status_of(exc) == 403 else ValidationError({"photo": exc.messages}))
         return _render_detail(request, problem, failed=("photo", form), status=_status_of(exc))
     messages.success(request, "照片已上传。")
     return redirect("ledger:detail", problem.pk)
