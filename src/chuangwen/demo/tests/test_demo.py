@@ -4,6 +4,7 @@ The city is built once for the module inside a transaction that is rolled back a
 modules never see it; each test runs in its own savepoint on top of it.
 """
 
+import datetime as dt
 import sys
 from io import StringIO
 
@@ -16,6 +17,7 @@ from django.db.models import Count
 from django.test import override_settings
 
 from chuangwen.accounts.models import User
+from chuangwen.campaigns.models import Campaign, Round
 from chuangwen.core import access, audit
 from chuangwen.core.models import AuditEvent
 from chuangwen.core.roles import BUREAU_ROLES, Role
@@ -28,6 +30,10 @@ from chuangwen.demo.city import (
     build_demo_city,
     generate_city,
 )
+from chuangwen.duty.models import BureauAssignment, SchoolAssignment
+from chuangwen.inspections.models import Answer, Inspection
+from chuangwen.ledger.models import Problem, ProblemEvent
+from chuangwen.notify.models import Notification
 from chuangwen.org.models import HUGE_CLASS_MIN, LARGE_CLASS_MIN, Grade, Membership, SchoolClass, Unit
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +104,17 @@ def snapshot() -> dict:
             Membership.objects.values_list("user__username", "unit__code", "role", "title")
         ),
         "audit_events": AuditEvent.objects.count(),
+        "campaign": [
+            SchoolAssignment.objects.count(),
+            BureauAssignment.objects.count(),
+            Campaign.objects.count(),
+            Round.objects.count(),
+            Inspection.objects.count(),
+            Answer.objects.count(),
+            Problem.objects.count(),
+            ProblemEvent.objects.count(),
+            Notification.objects.count(),
+        ],
     }
 
 
@@ -274,3 +291,133 @@ def test_refresh_restores_edited_demo_data(demo_output):
     assert after == before
     assert AuditEvent.objects.filter(event_type="demo.build").count() == 2
     assert User.objects.get(username="liaison").check_password(DEMO_PASSWORD)
+
+
+# --- the campaign: reference edition, responsibilities, rounds, inspections, the problem ledger -----------
+
+
+def test_demo_publishes_the_reference_edition_and_owns_every_applicable_pair(demo_output):
+    from chuangwen.index.models import Edition, Standard
+
+    edition = Edition.objects.get(code="ref-2026")
+    assert edition.status == Edition.Status.PUBLISHED
+    standards = list(Standard.objects.filter(edition=edition))
+    types = list(Unit.objects.filter(kind=Unit.Kind.SCHOOL).values_list("school_type", flat=True))
+    applicable = sum(1 for s in standards for t in types if t in s.school_types)
+    assignments = SchoolAssignment.objects.filter(standard__edition=edition)
+    assert applicable > 10_000
+    assert assignments.count() == applicable
+    assert not assignments.filter(owner__isnull=True).exists()
+    assert not assignments.filter(leader__isnull=True).exists()
+    with_department = [s for s in standards if s.lead_department_id]
+    assert BureauAssignment.objects.filter(standard__edition=edition, person__isnull=False).count() == len(
+        with_department
+    )
+
+
+def _campaign():
+    from chuangwen.campaigns.models import Campaign
+    from chuangwen.demo.problems import CAMPAIGN_NAME
+
+    return Campaign.objects.get(name=CAMPAIGN_NAME)
+
+
+def test_campaign_has_a_round_of_each_kind(demo_output):
+    from chuangwen.campaigns.models import Round
+    from chuangwen.campaigns.selectors import followed_problem_ids
+    from chuangwen.ledger.models import DONE_STATUSES, Problem
+
+    campaign = _campaign()
+    assert campaign.edition.code == "ref-2026"
+    rounds = {r.kind: r for r in campaign.rounds.all()}
+    assert set(rounds) == set(Round.Kind.values)
+    assert rounds["self"].status == "finished"
+    assert rounds["self"].schools.count() == Unit.objects.filter(kind=Unit.Kind.SCHOOL).count()
+    mock = rounds["mock"]
+    assert mock.status == "finished" and mock.is_sampled and mock.schools.count() == 30
+    assert sum(s["drawn"] for s in mock.sample_strata.values()) == 30
+    assert len(mock.sample_strata) >= 6  # stratified over the school types
+    assert {DEMO_SCHOOL, SECOND_SCHOOL} <= set(mock.schools.values_list("name", flat=True))
+    unannounced = rounds["unannounced"]
+    assert unannounced.status == "in_progress"
+    assert list(unannounced.inspectors.values_list("username", flat=True)) == ["inspector"]
+    follow = rounds["follow_up"]
+    assert follow.status == "planned" and list(follow.previous_rounds.all()) == [mock]
+    unfinished = Problem.objects.filter(round=mock).exclude(status__in=DONE_STATUSES)
+    assert set(follow.schools.all()) == {p.school for p in unfinished}
+    assert sorted(followed_problem_ids(follow)) == sorted(unfinished.values_list("pk", flat=True))
+
+
+def test_mock_inspections_answer_every_applicable_standard_with_realistic_results(demo_output):
+    from collections import Counter
+
+    from chuangwen.inspections.models import Answer, Inspection
+    from chuangwen.inspections.services import applicable_standards
+
+    mock = _campaign().rounds.get(kind="mock")
+    inspections = list(Inspection.objects.filter(round=mock).select_related("school", "round__campaign"))
+    assert len(inspections) == 30
+    for inspection in inspections:
+        assert inspection.status == Inspection.Status.SUBMITTED
+        expected = {s.pk for s in applicable_standards(mock, inspection.school)}
+        assert set(inspection.answers.values_list("standard_id", flat=True)) == expected
+    results = Counter(Answer.objects.filter(inspection__round=mock).values_list("result", flat=True))
+    graded = results["达标"] + results["基本达标"] + results["不达标"]
+    assert results["达标"] > 0.75 * graded
+    assert 0 < results["不达标"] < results["基本达标"] < results["达标"]
+    vetoed = [i for i in inspections if i.vetoed]
+    assert len(vetoed) == 1 and vetoed[0].score == 0 and vetoed[0].raw_score > 60
+    scores = [i.score for i in inspections if not i.vetoed]
+    assert len(set(scores)) > 10 and min(scores) > 60
+
+
+def test_ledger_has_problems_in_every_status(demo_output):
+    from chuangwen.ledger.deadlines import light
+    from chuangwen.ledger.models import Light, Problem, Severity, Status
+
+    problems = list(Problem.objects.filter(round__campaign=_campaign()))
+    statuses = {p.status for p in problems}
+    assert statuses == set(Status.values)
+    lights = {light(p) for p in problems}
+    assert {Light.RED, Light.YELLOW, Light.GREEN} <= lights
+    closed = [p for p in problems if p.status == Status.CLOSED]
+    assert closed and all(p.rechecked_by_id and p.closed_at and p.measures for p in closed)
+    [void] = [p for p in problems if p.status == Status.VOID]
+    assert void.void_reason
+    assert any(p.reopen_count for p in problems)
+    [long] = [p for p in problems if p.severity == Severity.LONG]
+    assert long.milestones.count() == 3 and long.milestones.filter(done_at__isnull=False).count() == 1
+    # Events tell the story in order, and the audit chain (with the demo's back-dating record) holds.
+    for problem in problems:
+        times = [e.at for e in problem.events.all()]
+        assert times == sorted(times) and times[0] >= problem.found_at - dt.timedelta(seconds=1)
+    assert AuditEvent.objects.filter(event_type="demo.backdate").count() == 1
+    assert audit.verify_chain().ok
+
+
+def test_demo_accounts_see_meaningful_problems_and_rounds(demo_output):
+    from chuangwen.campaigns.selectors import visible_rounds
+    from chuangwen.ledger.deadlines import light
+    from chuangwen.ledger.models import Light
+    from chuangwen.ledger.selectors import visible_problems
+
+    liaison = User.objects.get(username="liaison")
+    school = Unit.objects.get(name=DEMO_SCHOOL)
+    visible = list(visible_problems(liaison))
+    mine = [p for p in visible if liaison.pk == p.responsible_id or p.school_id == school.pk]
+    assert {Light.RED, Light.YELLOW} <= {light(p) for p in mine}
+    assert all(p.school_id == school.pk for p in visible_problems(liaison))
+    # The unannounced round: the demo school's inspection is submitted, so its staff see it; a school of the
+    # round not yet visited does not.
+    unannounced = _campaign().rounds.get(kind="unannounced")
+    assert unannounced in visible_rounds(liaison)
+    unvisited = unannounced.schools.exclude(inspections__round=unannounced).first()
+    stranger = Membership.objects.filter(unit=unvisited, role=Role.LIAISON).first().user
+    assert unannounced not in visible_rounds(stranger)
+    inspector = User.objects.get(username="inspector")
+    assert unannounced in visible_rounds(inspector)
+    submitted = Inspection.objects.filter(round=unannounced, status=Inspection.Status.SUBMITTED)
+    assert submitted.count() == 3
+    assert unannounced.schools.count() - submitted.count() >= 8  # still to inspect
+    liaison2 = User.objects.get(username="liaison2")
+    assert visible_problems(liaison2).exists()

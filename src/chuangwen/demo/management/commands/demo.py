@@ -6,6 +6,8 @@ from django.core.management.base import BaseCommand, CommandError
 
 from chuangwen.demo.campaign import build_demo_campaign
 from chuangwen.demo.city import DEMO_PASSWORD, DemoDisabled, build_demo_city
+from chuangwen.demo.problems import build_demo_problems
+from chuangwen.ledger.models import Status
 
 CHANGE_LABELS = {
     "units.created": "新建单位",
@@ -47,6 +49,7 @@ class Command(BaseCommand):
         except DemoDisabled as exc:
             raise CommandError(str(exc)) from exc
         campaign = build_demo_campaign()
+        problems = build_demo_problems()
         if options["verbosity"] == 0:
             return
         t = report.totals
@@ -77,6 +80,18 @@ class Command(BaseCommand):
                     f"落实局机关责任 {campaign.bureau_assigned} 项。"
                 )
             )
+        if problems.created:
+            labels = dict(Status.choices)
+            counts = "、".join(f"{labels[k]} {n}" for k, n in sorted(problems.problems.items()))
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"本次：新建“{problems.campaign}”，检查轮次 {problems.rounds} 个、学校检查 "
+                    f"{problems.inspections} 次、评分 {problems.answers:,} 条、问题（{counts}），"
+                    f"用时 {problems.seconds:.1f} 秒。"
+                )
+            )
+        else:
+            self.stdout.write(f"创建周期“{problems.campaign}”及其检查、问题台帐已存在，未重复生成。")
         self.stdout.write("")
         self.stdout.write("演示账号：")
         for line in table([("用户名", "姓名", "角色", "单位"), *report.accounts]):
