@@ -370,12 +370,14 @@ def build_demo_problems(*, seed: int = SEED) -> ProblemsReport:
         # A long-term rectification with milestones, planned by the office after the mock round.
         from chuangwen.ledger.services import milestone_done, problem_create, problem_move
 
-        room = next(a for a in mock_inspections if a.school_id == demo.pk).answers.select_related("standard")
+        demo_mock = next(i for i in mock_inspections if i.school_id == demo.pk)
+        answers = demo_mock.answers.select_related("standard")
+        room = answers.filter(standard__text__contains="心理咨询室").first() or answers.first()
         long_problem = problem_create(
             school=demo,
-            standard=room.order_by("fraction", "standard__position").first().standard,
+            standard=room.standard,
             round_=mock,
-            description="心理咨询室、校史室场地不足，需改造教学楼三楼闲置教室",
+            description="心理咨询室面积不足、设施不全，需改造教学楼三楼闲置教室",
             location="教学楼三楼",
             severity=Severity.LONG,
             target_date=today + dt.timedelta(days=120),
@@ -392,7 +394,7 @@ def build_demo_problems(*, seed: int = SEED) -> ProblemsReport:
         )
         lived.append(long_problem)
 
-        # 3. 暗访督查 in progress: the inspector has done three schools (the demo school two days ago), is
+        # 3. 暗访督查 in progress: the inspector has done three schools (the demo school a few days ago), is
         # in the middle of a fourth (its problem held back), and has the rest still to visit.
         others = [s for s in schools if s.pk not in {demo.pk, second.pk} and s.school_type == "primary"]
         visit = [demo, *rng.sample(others, UNANNOUNCED_SCHOOLS - 1)]
