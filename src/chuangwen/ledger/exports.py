@@ -176,7 +176,7 @@ def row_values(index: int, row: dict, *, now: dt.datetime) -> list:
 
 
 class _Styles:
-    """Prototype cells whose style arrays are shared by every written cell (one lookup, not one per cell)."""
+    """The style of every kind of cell, made once (not looked up again for each of a million cells)."""
 
     def __init__(self, ws):
         thin = Side(style="thin", color="999999")
@@ -209,14 +209,28 @@ class _Styles:
             setattr(cell, key, value)
         return cell._style
 
-    @staticmethod
-    def cell(ws, value, style):
-        cell = WriteOnlyCell(ws, value)
-        if cell.data_type == "f":
-            # Text, never a formula: a description such as "=HYPERLINK(…)" must not come alive in Excel.
-            cell.data_type = "s"
-        cell._style = style  # shared: write-only cells are serialised once and never changed
-        return cell
+
+def _cell(ws, value, style, column: int) -> WriteOnlyCell:
+    cell = WriteOnlyCell(ws, value)
+    cell._style = style
+    cell.column = column
+    return _as_text(cell)
+
+
+def _as_text(cell: WriteOnlyCell) -> WriteOnlyCell:
+    if cell.data_type in ("f", "e"):
+        # Text, never a formula or an error code: a description such as "=HYPERLINK(…)" must not come
+        # alive in Excel.
+        cell.data_type = "s"
+    return cell
+
+
+def _cells_as_given(values, row_idx):
+    """Replaces WriteOnlyWorksheet._values_to_row: our rows are ready cells with their columns set, so
+    they are written as they are (openpyxl would first try each cell as a value, fail, and copy it)."""
+    for cell in values:
+        cell.row = row_idx
+        yield cell
 
 
 def write_ledger(queryset: QuerySet[Problem], fileobj, *, now: dt.datetime | None = None) -> int:
@@ -224,6 +238,7 @@ def write_ledger(queryset: QuerySet[Problem], fileobj, *, now: dt.datetime | Non
     now = now or timezone.now()
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(SHEET_TITLE)
+    ws._values_to_row = _cells_as_given
     styles = _Styles(ws)
     last = get_column_letter(len(COLUMNS))
     for i, (_, width, _) in enumerate(COLUMNS, start=1):
@@ -238,19 +253,21 @@ def write_ledger(queryset: QuerySet[Problem], fileobj, *, now: dt.datetime | Non
 
     stamp = f"导出时间：{_shanghai(now):%Y-%m-%d %H:%M}"
     split = len(COLUMNS) - 3
-    title_row = [styles.cell(ws, TITLE, styles.title)] + [None] * (split - 1)
-    title_row.append(styles.cell(ws, stamp, styles.stamp))
-    ws.append(title_row)
+    ws.append([_cell(ws, TITLE, styles.title, 1), _cell(ws, stamp, styles.stamp, split + 1)])
     ws.merged_cells.add(CellRange(f"A1:{get_column_letter(split)}1"))
     ws.merged_cells.add(CellRange(f"{get_column_letter(split + 1)}1:{last}1"))
     ws.row_dimensions[1].height = 26
-    ws.append([styles.cell(ws, name, styles.header) for name in HEADER])
+    ws.append([_cell(ws, name, styles.header, i) for i, name in enumerate(HEADER, start=1)])
 
+    # One cell per column, reused for every row: each is serialised before the next row is filled.
+    cells = [_cell(ws, None, style, i) for i, style in enumerate(styles.columns, start=1)]
     count = 0
     rows = queryset.values(*FIELDS).iterator(chunk_size=CHUNK_SIZE)
     for count, row in enumerate(rows, start=1):
-        values = row_values(count, row, now=now)
-        ws.append([styles.cell(ws, v, s) for v, s in zip(values, styles.columns, strict=True)])
+        for cell, value in zip(cells, row_values(count, row, now=now), strict=True):
+            cell.value = value
+            _as_text(cell)
+        ws.append(cells)
     ws.auto_filter.ref = f"A2:{last}{count + 2}"
     wb.save(fileobj)
     return count
@@ -271,7 +288,7 @@ def export_response(
     """The workbook as a download. Written to a spooled temporary file (memory stays flat for large
     ledgers); with an `actor` or `request`, the export is recorded in the audit chain."""
     now = timezone.now()
-    spool = tempfile.SpooledTemporaryFile(max_size=4 * 1024 * 1024, suffix=".xlsx")  # noqa: SIM115
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024, suffix=".xlsx")  # noqa: SIM115
     try:
         count = write_ledger(queryset, spool, now=now)
         spool.seek(0)

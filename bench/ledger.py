@@ -1,0 +1,482 @@
+"""Ledger benchmark: the problem list page and the Excel export with 100,000 problems over 200 schools.
+
+    .venv/bin/python bench/ledger.py [--problems 100000] [--rounds 30] [--quick] [--keep]
+                                     [--database-url URL]
+
+In-process, on a fresh temporary data directory (SQLite file database, the embedded default; `migrate`
+and `collectstatic`), or on an empty database given with --database-url (DATABASE_URL in the environment
+is ignored, so a developer's database is never filled by accident). Builds a bureau, 6 districts, 200
+schools with a liaison and a teacher each, an edition of 100 standards, then problems with bulk_create in
+every status (closed ones with re-checker and close time). Then, in the same run:
+
+(a) the ledger list page `/ledger/` as 创文办 (Django test client: middleware, session, selector, template;
+    no network), median of N requests, against `/ping` (the cheapest request) in the same run; and its
+    query count at 100 problems and at the full size (must be equal). When the page does not exist
+    (`ledger:list` not routed) the fallback is `selectors.problem_list(user)[:50]` rendered by a small
+    template, reported as such.
+(b) the export of every problem (`ledger.exports.export_response`, read to the end as a download would
+    be): wall time, tracemalloc peak and RSS growth (sampled every 20 ms), each in its own run, against
+    exporting 10,000 rows, to show memory does not grow with rows; the plain read of the same query with
+    no Excel is the baseline of the time.
+
+Targets: list page ≤ 3× /ping; equal query counts; export of 100,000 rows < 30 s with flat memory.
+Timings are printed, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import tracemalloc
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORDS = (
+    "校门口五十米内公益广告缺失",
+    "教室未张贴社会主义核心价值观",
+    "食堂光盘行动提示牌破损",
+    "操场东侧有垃圾未清理",
+    "厕所无禁烟标识",
+    "垃圾分类投放点只有两种桶",
+    "宣传栏内容过期未更新",
+    "无障碍通道被自行车占用",
+    "随机询问5名学生，2名不能完整背诵核心价值观",
+    "围墙有乱贴乱画",
+)
+MEASURES = (
+    "已重新制作公益广告并张贴，落实专人每周检查",
+    "已清理，值日制度上墙，班主任每日巡查",
+    "已更换标识，后勤处建立巡查台帐",
+    "已组织主题班会学习，次日抽查全部通过",
+)
+
+
+def setup_django(data_dir: Path, database_url: str | None) -> None:
+    os.environ["CHUANGWEN_DATA_DIR"] = str(data_dir)
+    os.environ.pop("DATABASE_URL", None)
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    os.environ.pop("REDIS_URL", None)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "chuangwen.config.settings.local"
+    sys.path.insert(0, str(ROOT / "src"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    call_command("collectstatic", interactive=False, verbosity=0)
+
+
+def build_city(schools: int):
+    """Bureau, 6 districts, schools with a liaison and a teacher each, 创文办, 2 inspectors, 100 standards."""
+    from decimal import Decimal
+
+    from django.db import transaction
+
+    from chuangwen.accounts.models import User
+    from chuangwen.core.roles import Role
+    from chuangwen.index.models import Edition, Group, Standard
+    from chuangwen.org.models import Membership, Unit
+
+    types = list(Unit.SchoolType.values)
+    with transaction.atomic():
+        bureau = Unit.objects.create(kind="bureau", name="基准市教育体育局", code="B0")
+        districts = [
+            Unit.objects.create(kind="district", name=f"第{i + 1}区", code=f"D{i}", parent=bureau)
+            for i in range(6)
+        ]
+        office = User.objects.create_user(username="office", name="创文办")
+        inspectors = [User.objects.create_user(username=f"insp{i}", name=f"督查员{i}") for i in range(2)]
+        Membership.objects.create(user=office, unit=bureau, role=Role.OFFICE)
+        for inspector in inspectors:
+            Membership.objects.create(user=inspector, unit=bureau, role=Role.INSPECTOR)
+        units, people, members = [], [], []
+        for i in range(schools):
+            school = Unit.objects.create(
+                kind="school",
+                name=f"基准第{i + 1}学校",
+                code=f"S{i:05d}",
+                parent=districts[i % len(districts)],
+                school_type=types[i % len(types)],
+                ownership="public",
+            )
+            liaison = User(username=f"liaison{i}", name=f"联络员{i}")
+            teacher = User(username=f"teacher{i}", name=f"教师{i}")
+            people += [liaison, teacher]
+            members += [(liaison, school, Role.LIAISON), (teacher, school, Role.TEACHER)]
+            units.append((school, teacher))
+        User.objects.bulk_create(people)
+        Membership.objects.bulk_create([Membership(user=u, unit=s, role=r) for u, s, r in members])
+        edition = Edition.objects.create(name="基准测评体系", code="bench-ledger")
+        group = Group.objects.create(edition=edition, depth=1, code="1", title="校园环境")
+        Standard.objects.bulk_create(
+            Standard(
+                edition=edition,
+                group=group,
+                code=f"1.{n + 1}",
+                text=f"测评标准1.{n + 1}：校园内张贴社会主义核心价值观，师生知晓率达到要求",
+                points=Decimal("1.0"),
+                methods=["site"],
+                school_types=types,
+                position=n,
+            )
+            for n in range(100)
+        )
+    Edition.objects.filter(pk=edition.pk).update(status="published")
+    return office, inspectors, units, list(Standard.objects.filter(edition=edition))
+
+
+def add_problems(n: int, city, *, seed: int, batch: int = 5000) -> None:
+    """n problems in every status over the past year, inserted in batches (bulk_create, no services)."""
+    from django.db import transaction
+
+    from chuangwen.ledger.models import Problem, Severity, Source, Status
+
+    office, inspectors, units, standards = city
+    rng = random.Random(seed)
+    now = dt.datetime.now(dt.UTC)
+    statuses = (
+        [Status.CLOSED] * 40
+        + [Status.PENDING_REVIEW] * 10
+        + [Status.IN_PROGRESS] * 20
+        + [Status.ASSIGNED] * 20
+        + [Status.NEW] * 5
+        + [Status.VOID] * 5
+    )
+    sources = list(Source.values)
+    done = 0
+    while done < n:
+        rows = []
+        for _ in range(min(batch, n - done)):
+            school, teacher = units[rng.randrange(len(units))]
+            status = rng.choice(statuses)
+            found = now - dt.timedelta(minutes=rng.randrange(365 * 24 * 60))
+            assigned = found + dt.timedelta(minutes=5) if status != Status.NEW else None
+            deadline = found + dt.timedelta(days=rng.choice([0, 1, 3, 5])) if assigned else None
+            submitted = found + dt.timedelta(hours=rng.randrange(1, 72))
+            closed = status == Status.CLOSED
+            rechecked = closed or (status == Status.IN_PROGRESS and rng.random() < 0.2)
+            rows.append(
+                Problem(
+                    school=school,
+                    standard=standards[rng.randrange(len(standards))],
+                    source=rng.choice(sources),
+                    description=f"{rng.choice(WORDS)}（第{done + len(rows) + 1}号）" * rng.randint(1, 3),
+                    found_by=inspectors[rng.randrange(len(inspectors))],
+                    found_at=found,
+                    severity=Severity.IMMEDIATE if rng.random() < 0.7 else Severity.DAYS,
+                    deadline=deadline,
+                    responsible=teacher if assigned else None,
+                    status=status,
+                    assigned_at=assigned,
+                    assigned_by=office if assigned else None,
+                    measures=rng.choice(MEASURES) if status in (Status.CLOSED, Status.PENDING_REVIEW) else "",
+                    submitted_at=submitted if status in (Status.CLOSED, Status.PENDING_REVIEW) else None,
+                    rechecked_by=office if rechecked else None,
+                    rechecked_at=submitted + dt.timedelta(hours=2) if rechecked else None,
+                    recheck_note="已整改到位" if closed else ("照片不清晰" if rechecked else ""),
+                    closed_at=submitted + dt.timedelta(hours=2) if closed else None,
+                    void_reason="重复登记" if status == Status.VOID else "",
+                )
+            )
+        with transaction.atomic():
+            Problem.objects.bulk_create(rows, batch_size=1000)
+        done += len(rows)
+
+
+# --- (a) the list page -------------------------------------------------------------------------------
+
+FALLBACK_TEMPLATE = """<table>{% for p in rows %}<tr><td>{{ p.number }}</td><td>{{ p.school.name }}</td>
+<td>{{ p.description|truncatechars:60 }}</td><td>{{ p.standard.code }}</td>
+<td>{{ p.get_status_display }}</td><td>{{ p.responsible.name }}</td>
+<td>{{ p.found_at|date:"Y-m-d H:i" }}</td><td>{{ p.deadline|date:"Y-m-d H:i" }}</td>
+</tr>{% endfor %}</table>"""
+
+
+class ListPage:
+    """`/ledger/` through the test client if the page exists, else the selector's first 50 rendered."""
+
+    def __init__(self, office):
+        from django.test import Client
+        from django.urls import NoReverseMatch, reverse
+
+        self.office = office
+        self.client = Client(HTTP_HOST="127.0.0.1")
+        self.client.force_login(office)
+        self.reason = ""
+        try:
+            self.url = reverse("ledger:list")
+        except NoReverseMatch:
+            self.url, self.reason = None, "ledger:list is not routed"
+        if self.url:
+            response = self.client.get(self.url)
+            if response.status_code != 200:
+                self.url, self.reason = None, f"/ledger/ answered {response.status_code}"
+        self.label = (
+            f"ledger list page {self.url}"
+            if self.url
+            else f"FALLBACK (selectors.problem_list()[:50] rendered; {self.reason})"
+        )
+
+    def __call__(self) -> int:
+        if self.url:
+            response = self.client.get(self.url)
+            assert response.status_code == 200, response.status_code
+            return len(response.content)
+        from django.template import Context, Template
+
+        from chuangwen.ledger import selectors
+
+        rows = list(selectors.problem_list(user=self.office)[:50])
+        return len(Template(FALLBACK_TEMPLATE).render(Context({"rows": rows})))
+
+    def queries(self) -> list[str]:
+        """The SQL of one request, right after another (so a once-a-minute session refresh is not
+        counted as the page's own)."""
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        self()
+        with CaptureQueriesContext(connection) as captured:
+            self()
+        return [q["sql"] for q in captured.captured_queries]
+
+
+def timed(fn, rounds: int) -> list[float]:
+    fn()  # warm-up
+    samples = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - started)
+    return samples
+
+
+def ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+# --- (b) the export ----------------------------------------------------------------------------------
+
+
+def rss() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class RssPeak(threading.Thread):
+    """Samples the process's resident memory every 20 ms; `.growth` = peak - value at start."""
+
+    def __init__(self):
+        super().__init__(daemon=True)
+        self.start_rss = rss()
+        self.peak = self.start_rss
+        self.stopping = threading.Event()
+
+    def run(self):
+        while not self.stopping.wait(0.02):
+            self.peak = max(self.peak, rss())
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.join()
+        self.peak = max(self.peak, rss())
+
+    @property
+    def growth(self) -> int:
+        return self.peak - self.start_rss
+
+
+def export(queryset) -> int:
+    """The real download path: export_response, its body read to the end (as Django would send it)."""
+    from chuangwen.ledger.exports import export_response
+
+    response = export_response(queryset)
+    size = sum(len(chunk) for chunk in response.streaming_content)
+    response.close()
+    return size
+
+
+def plain_read(queryset) -> int:
+    """The baseline: the same values query read to the end, nothing written."""
+    from chuangwen.ledger.exports import CHUNK_SIZE, FIELDS
+
+    return sum(1 for _ in queryset.values(*FIELDS).iterator(chunk_size=CHUNK_SIZE))
+
+
+def measure_export(queryset, label: str) -> dict:
+    """Time, RSS growth and tracemalloc peak, each in its own run (sampling and tracing slow Python down)."""
+    import gc
+
+    gc.collect()
+    started = time.perf_counter()
+    size = export(queryset)
+    seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    rows = plain_read(queryset)
+    read_seconds = time.perf_counter() - started
+    gc.collect()
+    with RssPeak() as peak:
+        export(queryset)
+    gc.collect()
+    tracemalloc.start()
+    export(queryset)
+    _, traced = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return {
+        "label": label,
+        "rows": rows,
+        "size": size,
+        "seconds": seconds,
+        "read": read_seconds,
+        "traced": traced,
+        "rss": peak.growth,
+    }
+
+
+def mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f} MB"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--problems", type=int, default=100_000)
+    parser.add_argument("--small", type=int, default=10_000, help="the export compared against (rows)")
+    parser.add_argument("--schools", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=30)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="10,000 problems, 2,000 compared, 10 rounds")
+    parser.add_argument("--database-url", help="an EMPTY database to use instead of a temporary SQLite file")
+    parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
+    args = parser.parse_args()
+    if args.quick:
+        args.problems, args.small, args.rounds = 10_000, 2_000, 10
+    first = 100
+
+    data_dir = Path(tempfile.mkdtemp(prefix="chuangwen-bench-ledger-"))
+    try:
+        started = time.perf_counter()
+        setup_django(data_dir, args.database_url)
+        from django.db import connection
+        from django.db.models import Count
+        from django.test import Client
+
+        from chuangwen.ledger import selectors
+        from chuangwen.ledger.models import Problem
+
+        if Problem.objects.exists():
+            print("the database already holds problems: give an empty one", file=sys.stderr)
+            return 2
+        city = build_city(args.schools)
+        office = city[0]
+        add_problems(first, city, seed=args.seed)
+        print(f"database: {connection.vendor} ({connection.settings_dict['NAME']})")
+        page = ListPage(office)
+        print(f"measuring: {page.label}")
+        small_queries = page.queries()
+        small_page = timed(page, args.rounds)
+
+        built = time.perf_counter()
+        add_problems(args.problems - first, city, seed=args.seed + 1)
+        total = Problem.objects.count()
+        print(
+            f"set-up: {args.schools} schools, {total:,} problems "
+            f"(bulk insert {time.perf_counter() - built:.1f} s; "
+            f"whole set-up {time.perf_counter() - started:.1f} s)"
+        )
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
+
+        # (a) list page against /ping, same run, same client settings.
+        ping_client = Client(HTTP_HOST="127.0.0.1")
+        assert ping_client.get("/ping").status_code == 200
+        ping = timed(lambda: ping_client.get("/ping"), args.rounds)
+        big_queries = page.queries()
+        size = page()
+        big_page = timed(page, args.rounds)
+        ratio = ms(big_page) / ms(ping)
+        print(f"\n(a) {page.label}, as 创文办 (whole city), median of {args.rounds}")
+        print(f"  /ping (baseline)              {ms(ping):8.2f} ms")
+        print(
+            f"  list at {first:>7,} problems      {ms(small_page):8.2f} ms   {len(small_queries)} queries   "
+            f"(reference)"
+        )
+        print(
+            f"  list at {total:>7,} problems      {ms(big_page):8.2f} ms   {len(big_queries)} queries   "
+            f"{size / 1024:.0f} KB   min {min(big_page) * 1000:.1f} max {max(big_page) * 1000:.1f}"
+        )
+        print(
+            f"  ratio list / ping: {ratio:.1f}×  (target ≤ 3×: {'met' if ratio <= 3 else 'NOT met'}); "
+            f"queries {first} vs {total:,}: {len(small_queries)} vs {len(big_queries)}: "
+            f"{'met' if len(small_queries) == len(big_queries) else 'NOT met'}"
+        )
+        if len(small_queries) != len(big_queries):
+            shapes = {q[:80] for q in small_queries}, {q[:80] for q in big_queries}
+            for sql in sorted(shapes[0] ^ shapes[1]):
+                print(f"    only at one size: {sql}")
+
+        # (b) export: everything, and a slice of `small` rows (the first schools' problems).
+        everything = selectors.problem_list(user=office)
+        schools = [school.pk for school, _ in city[2]]
+        share, subset = 0, []
+        counts = dict(Problem.objects.values_list("school_id").order_by().annotate(n=Count("pk")))
+        for pk in schools:
+            if share >= args.small:
+                break
+            subset.append(pk)
+            share += counts.get(pk, 0)
+        part = selectors.problem_list(user=office).filter(school_id__in=subset)
+        small = measure_export(part, "small")
+        big = measure_export(everything, "all")
+        print(
+            "\n(b) export (export_response, body read to the end); baseline = the same query read, no Excel"
+        )
+        print(
+            f"  {'rows':>8}{'xlsx':>10}{'time':>9}{'read':>8}{'× read':>8}"
+            f"{'traced peak':>13}{'RSS growth':>12}"
+        )
+        for r in (small, big):
+            print(
+                f"  {r['rows']:>8,}{mb(r['size']):>10}{r['seconds']:>8.1f}s{r['read']:>7.2f}s"
+                f"{r['seconds'] / r['read']:>8.1f}{mb(r['traced']):>13}{mb(r['rss']):>12}"
+            )
+        rows_ratio = big["rows"] / small["rows"]
+        print(
+            f"  rows ×{rows_ratio:.1f}: time ×{big['seconds'] / small['seconds']:.1f}, "
+            f"traced peak ×{big['traced'] / small['traced']:.2f}, "
+            f"RSS growth {mb(small['rss'])} → {mb(big['rss'])}"
+        )
+        ok = big["seconds"] < 30 and big["traced"] < 2 * small["traced"]
+        print(
+            f"  target (all rows < 30 s, memory flat): {'met' if ok else 'NOT met'} "
+            f"({big['rows'] / big['seconds']:,.0f} rows/s)"
+        )
+        print(
+            f"\nmachine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}"
+        )
+        return 0
+    finally:
+        if args.keep:
+            print(f"data directory kept: {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
