@@ -45,7 +45,7 @@ def escalate_one(problem_id: int, *, now: dt.datetime, rules: LedgerSettings) ->
     today = calendar.shanghai_date(now)
     with transaction.atomic():
         problem = (
-            Problem.objects.select_for_update()
+            Problem.objects.select_for_update(of=("self",))  # PostgreSQL: not the nullable joined rows
             .select_related("school", "standard", "standard__lead_department")
             .filter(pk=problem_id, status__in=ESCALATING, deadline__lt=now)
             .first()

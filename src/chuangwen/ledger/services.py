@@ -347,7 +347,9 @@ def problem_move(
     measures: str | None = None,
 ) -> Problem:
     """Make one move of the workflow; refuse illegal moves with the reason (see workflow.check_move)."""
-    problem = Problem.objects.select_for_update().select_related("school", "standard").get(pk=problem.pk)
+    # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join to the standard.
+    locked = Problem.objects.select_for_update(of=("self",))
+    problem = locked.select_related("school", "standard").get(pk=problem.pk)
     move = workflow.check_move(actor, problem, code, reason=reason)
     now = timezone.now()
     before = problem.status
