@@ -353,6 +353,54 @@ def test_correction_is_refused_to_inspectors_and_before_submission(
     assert "在提交时未检查" in _text(response)
 
 
+def test_correcting_a_deduction_takes_a_count(client, city, setup, inspection, inspector):
+    _save(inspection, setup, "1.3", inspector, occurrences=0)
+    _save(inspection, setup, "1.4", inspector, result="合格")
+    services.inspection_submit(inspection=inspection, actor=inspector, partial=True)
+    client.force_login(city.users[Role.OFFICE])
+    url = _answer_url(inspection, setup.standards["1.3"], "correct/")
+    response = client.post(url, {"result": "", "occurrences": "", "reason": "复看照片"})
+    assert "请填写发现的次数" in _text(response)
+    assert (
+        client.post(url, {"result": "", "occurrences": "3", "reason": "复看照片有三处涂画"}).status_code
+        == 302
+    )
+    answer = Answer.objects.get(standard=setup.standards["1.3"])
+    assert (answer.occurrences, answer.points) == (3, Decimal("1.00"))
+    inspection.refresh_from_db()
+    assert inspection.score == Decimal("40.00")  # 2 of 5 points
+    veto_form = _text(client.get(_answer_url(inspection, setup.standards["1.4"], "correct/")))
+    assert 'value="不合格"' in veto_form and 'value="不适用"' not in veto_form
+
+
+def test_round_page_links_to_the_result_after_submission(client, city, setup, inspection, inspector):
+    _save(inspection, setup, "1.1", inspector, result="达标")
+    services.inspection_submit(inspection=inspection, actor=inspector, partial=True)
+    for user in (inspector, city.users[Role.LIAISON]):
+        client.force_login(user)
+        page = _text(client.get(f"/campaigns/rounds/{setup.round.pk}/"))
+        assert f'href="/inspections/{inspection.pk}/"' in page and "查看结果 · 100.00 分" in page
+    # The liaison of school_a is offered nothing at school_c (not in their reach, and not theirs to inspect).
+    assert f"/inspections/start/{setup.round.pk}/" not in page
+
+
+def test_self_check_is_started_by_the_school_head_from_my_tasks(client, city, setup):
+    from .test_services import self_round
+
+    round_ = self_round(city, setup)
+    client.force_login(city.users[Role.SCHOOL_HEAD])
+    tasks = _text(client.get("/inspections/")).split('data-testid="tasks"')[1]
+    assert round_.name in tasks and f'action="/inspections/start/{round_.pk}/{city.school_a.pk}/"' in tasks
+    response = client.post(f"/inspections/start/{round_.pk}/{city.school_a.pk}/")
+    inspection = Inspection.objects.get(round=round_)
+    assert response["Location"] == f"/inspections/{inspection.pk}/"
+    response = client.post(_answer_url(inspection, setup.standards["1.1"]), {"result": "达标"}, **HTMX)
+    assert "已保存" in _text(response)
+    # Their archivist sees the self-check only once it is submitted.
+    client.force_login(city.users[Role.ARCHIVIST])
+    assert client.get(f"/inspections/{inspection.pk}/").status_code == 404
+
+
 # --- who sees what --------------------------------------------------------------------------------------
 
 

@@ -67,6 +67,14 @@ def test_inspector_scores_a_school_on_a_phone(site, phone_page, city, screenshot
     )
     page.locator(f"#s{setup.standards['1.1'].pk}").get_by_test_id("thumb").wait_for()
 
+    # The phone loses its network: the card says the answer was not saved.
+    page.context.set_offline(True)
+    pass_fail = page.locator(f"#s{setup.standards['1.2'].pk}")
+    pass_fail.get_by_text("合格", exact=True).click()
+    pass_fail.get_by_test_id("error").filter(has_text="网络中断，本项没有保存").wait_for()
+    page.context.set_offline(False)
+    assert not Answer.objects.filter(standard=setup.standards["1.2"]).exists()
+
     page.locator(f"#s{setup.standards['1.1'].pk}").get_by_test_id("problem-button").click()
     page.locator(f"#s{setup.standards['1.1'].pk}").get_by_test_id("problem").wait_for()
     assert Problem.objects.filter(answer__standard=setup.standards["1.1"]).count() == 1
