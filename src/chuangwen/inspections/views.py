@@ -71,6 +71,7 @@ def _card_response(
     request, inspection: Inspection, standard: Standard, *, error="", saved=False, posted=None
 ):
     """The card as the server now sees it (htmx), with the saved mark or the error, and the progress."""
+    inspection.refresh_from_db(fields=["status"])  # a colleague may have submitted it meanwhile
     card = selectors.card_for(inspection, standard)
     return render(
         request,

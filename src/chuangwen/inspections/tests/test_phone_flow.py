@@ -90,3 +90,11 @@ def test_inspector_scores_a_school_on_a_phone(site, phone_page, city, screenshot
     assert inspection.is_submitted
     assert_no_horizontal_overflow(page)
     screenshot(page, "inspection-phone-result")
+
+    page.goto(site.url("/inspections/"))
+    page.get_by_test_id("tasks").get_by_text("查看结果").wait_for()
+    assert_no_horizontal_overflow(page)
+    screenshot(page, "inspection-phone-list")
+    page.goto(site.url(f"/campaigns/rounds/{setup.round.pk}/"))
+    page.get_by_test_id("inspection-result").wait_for()
+    assert_no_horizontal_overflow(page)
