@@ -246,8 +246,9 @@ def answer_problem(request, pk: int, standard_id: int):
     data.setdefault("description", selectors.card_for(inspection, standard).problem_text)
     data.setdefault("severity", "immediate")
     form = ProblemForm(data)
+    posted = {"problem": data}  # shown again in the open form, so nothing typed is lost
     if not form.is_valid():
-        return _done(request, inspection, standard, error=_form_errors(form))
+        return _done(request, inspection, standard, error=_form_errors(form), posted=posted)
     d = form.cleaned_data
     try:
         problem = problem_create(
@@ -263,7 +264,7 @@ def answer_problem(request, pk: int, standard_id: int):
             request=request,
         )
     except ValidationError as exc:
-        return _done(request, inspection, standard, error=f"问题未登记：{_errors(exc)}")
+        return _done(request, inspection, standard, error=f"问题未登记：{_errors(exc)}", posted=posted)
     return _done(request, inspection, standard, ok=f"已登记问题 {problem.number}")
 
 

@@ -209,6 +209,26 @@ def test_photo_upload_shows_the_thumbnail(as_inspector, setup, inspection, inspe
     assert 'data-testid="error"' not in body
 
 
+def test_a_photo_used_before_is_saved_with_a_warning(as_inspector, setup, inspection, inspector):
+    from chuangwen.core.evidence.selectors import REUSE_MESSAGE
+
+    for code in ("1.1", "1.2"):
+        _save(inspection, setup, code, inspector, result="不达标" if code == "1.1" else "不合格")
+    first = _text(
+        as_inspector.post(
+            _answer_url(inspection, setup.standards["1.1"], "photo/"), {"photo": jpeg()}, **HTMX
+        )
+    )
+    assert REUSE_MESSAGE not in first
+    again = _text(
+        as_inspector.post(
+            _answer_url(inspection, setup.standards["1.2"], "photo/"), {"photo": jpeg()}, **HTMX
+        )
+    )
+    assert f"照片已保存，但{REUSE_MESSAGE}" in again
+    assert EvidencePhoto.objects.count() == 2
+
+
 def test_bad_photo_file_is_refused_clearly(as_inspector, setup, inspection, inspector):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
@@ -254,8 +274,21 @@ def test_problem_form_takes_severity_and_location_and_checks_them(as_inspector, 
     standard = setup.standards["1.3"]
     _save(inspection, setup, "1.3", inspector, occurrences=2)
     url = _answer_url(inspection, standard, "problem/")
-    body = _text(as_inspector.post(url, {"description": "墙面涂画", "severity": "days"}, **HTMX))
+    body = _text(
+        as_inspector.post(url, {"description": "墙面涂画", "severity": "days", "location": "三楼"}, **HTMX)
+    )
     assert "限期整改请填写工作日数" in body and not Problem.objects.exists()
+    # What was typed comes back in the opened form.
+    assert '<details class="mt-1" open>' in body and ">墙面涂画</textarea>" in body
+    assert 'value="days" id="sv' in body and 'value="三楼"' in body
+    assert re.search(r'value="days" id="sv\d+-d" checked', body)
+    body = _text(
+        as_inspector.post(
+            url, {"description": "墙面涂画", "severity": "long", "target_date": "2020-01-01"}, **HTMX
+        )
+    )
+    assert "问题未登记：目标日期不能早于今天" in body and 'value="2020-01-01"' in body
+    assert not Problem.objects.exists()
     body = _text(as_inspector.post(url, {"description": "  ", "severity": "immediate"}, **HTMX))
     assert "请填写问题描述" in body and not Problem.objects.exists()
     as_inspector.post(
