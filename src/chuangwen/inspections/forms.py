@@ -109,6 +109,9 @@ class CorrectForm(forms.Form):
     occurrences = forms.IntegerField(
         label="发现次数",
         required=False,
+        widget=forms.NumberInput(
+            attrs={"class": "form-control", "inputmode": "numeric", "style": "max-width: 8rem"}
+        ),
         min_value=0,
         max_value=scoring.MAX_OCCURRENCES,
         error_messages={"invalid": "次数须为整数"},
@@ -117,13 +120,13 @@ class CorrectForm(forms.Form):
         label="说明",
         required=False,
         max_length=MAX_NOTE,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
         error_messages={"max_length": f"说明不能超过 {MAX_NOTE} 字"},
     )
     reason = forms.CharField(
         label="更正原因",
         max_length=500,
-        widget=forms.Textarea(attrs={"rows": 2}),
+        widget=forms.Textarea(attrs={"rows": 2, "class": "form-control"}),
         error_messages={"required": "更正评分必须填写原因", "max_length": "原因不能超过 500 字"},
     )
 
@@ -139,7 +142,9 @@ class CorrectForm(forms.Form):
         if not standard.negative_list:
             choices.append((NOT_APPLICABLE, NOT_APPLICABLE))
         self.fields["result"].choices = choices
-        self.fields["result"].widget = forms.RadioSelect(choices=choices)
+        self.fields["result"].widget = forms.RadioSelect(
+            choices=choices, attrs={"class": "form-check-input me-1"}
+        )
         self.fields["result"].error_messages["invalid_choice"] = "结果无效"
 
     def clean(self):

@@ -519,3 +519,33 @@ def test_detail_query_count_does_not_grow_with_answers(
         )
     with django_assert_max_num_queries(len(few.captured_queries)):
         as_inspector.get(f"/inspections/{inspection.pk}/")
+
+
+def test_round_page_actions_cost_the_same_for_more_schools(
+    client, city, setup, inspector, django_assert_max_num_queries
+):
+    from chuangwen.campaigns import services as campaigns
+
+    office = city.users[Role.OFFICE]
+    bigger = campaigns.round_create(
+        campaign=setup.campaign,
+        kind="mock",
+        name="三校轮次",
+        start_date=setup.campaign.start_date,
+        end_date=setup.campaign.end_date,
+        schools=[city.school_a, city.school_b, city.school_c],
+        inspectors=[inspector],
+        actor=office,
+    )
+    bigger = campaigns.round_transition(round_=bigger, to="in_progress", actor=office)
+    services.inspection_start(round_=setup.round, school=city.school_a, actor=inspector)
+    services.inspection_start(round_=bigger, school=city.school_b, actor=inspector)
+    client.force_login(inspector)
+    with django_assert_max_num_queries(30) as two:
+        client.get(f"/campaigns/rounds/{setup.round.pk}/")
+    with django_assert_max_num_queries(len(two.captured_queries)):
+        page = _text(client.get(f"/campaigns/rounds/{bigger.pk}/"))
+    assert (
+        page.count('data-testid="inspection-start"') == 2
+        and page.count('data-testid="inspection-continue"') == 1
+    )
