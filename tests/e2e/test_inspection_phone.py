@@ -8,7 +8,6 @@ import re
 
 import pytest
 from PIL import Image
-from tests.e2e import conftest as e2e
 from tests.e2e.test_login_flows import assert_no_horizontal_overflow, log_in
 
 from chuangwen.core.roles import Role
@@ -16,15 +15,6 @@ from chuangwen.inspections.models import Answer, Inspection
 from chuangwen.ledger.models import Problem
 
 pytestmark = pytest.mark.browser
-
-# The browser fixtures of tests/e2e, used here too.
-browser, new_context, phone_page, screenshot, site = (
-    e2e.browser,
-    e2e.new_context,
-    e2e.phone_page,
-    e2e.screenshot,
-    e2e.site,
-)
 
 
 def _jpeg_bytes() -> bytes:
