@@ -93,3 +93,23 @@ def my_problems(*, user, limit: int = 8) -> list[Problem]:
 
 def events(problem: Problem):
     return problem.events.select_related("actor").order_by("at", "pk")
+
+
+def embargoed_photos(user) -> Q:
+    """Photos a school may not see yet: those of an unannounced inspection before it is submitted (its
+    answers' and its problems' photos). Registered with core.evidence.selectors.register_hidden_from_schools."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from chuangwen.inspections.models import Answer
+
+    answers = (
+        Answer.objects.filter(inspection__round__kind=Round.Kind.UNANNOUNCED)
+        .exclude(inspection__round__status=Round.Status.FINISHED)
+        .exclude(inspection__status="submitted")
+        .values("pk")
+    )
+    problems = Problem.objects.filter(EMBARGOED).values("pk")
+    types = ContentType.objects.get_for_models(Answer, Problem)
+    return Q(owner_type=types[Answer], owner_id__in=answers) | Q(
+        owner_type=types[Problem], owner_id__in=problems
+    )

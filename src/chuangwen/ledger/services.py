@@ -184,7 +184,7 @@ def problem_create(
     if severity not in Severity.values:
         raise ValidationError({"severity": "整改类型无效"})
     if severity == Severity.DAYS and deadline_days is not None and not 1 <= deadline_days <= deadlines.MAX_DAYS:
-        raise ValidationError({"deadline_days": f"限期整改的工作日数须在 1 到 {deadlines.MAX_DAYS} 之间"})
+        raise ValidationError({"deadline_days": f"限期整改的工作日数须在 1 到 {deadlines.MAX_DAYS} 之间"})  # noqa: E501
     if responsible is None:
         owner_id = default_responsible(school, standard)
         if owner_id is not None:

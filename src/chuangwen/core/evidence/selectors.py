@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Callable
 
 from django.db.models import Q, QuerySet
 
@@ -57,13 +58,30 @@ def find_reuse(photo: EvidencePhoto, *, max_distance: int = 6) -> list[EvidenceP
     return found
 
 
+# Apps that own photos may hide some of them from people outside the bureau (an unannounced inspection's
+# photos until the school's inspection is submitted): each hook takes the user and returns a Q of photos to
+# exclude, or None. Registered in the owning app's AppConfig.ready(); core imports no domain app.
+_HIDDEN_FROM_SCHOOLS: list[Callable[[object], Q | None]] = []
+
+
+def register_hidden_from_schools(hook: Callable[[object], Q | None]) -> None:
+    if hook not in _HIDDEN_FROM_SCHOOLS:
+        _HIDDEN_FROM_SCHOOLS.append(hook)
+
+
 def visible_photos(user) -> QuerySet[EvidencePhoto]:
-    """Photos of the schools the user may see; photos without a school to their uploader and the bureau."""
+    """Photos of the schools the user may see; photos without a school to their uploader and the bureau.
+
+    Outside the bureau, the photos the owning apps hide (see register_hidden_from_schools) are left out.
+    """
     if not getattr(user, "is_authenticated", False):
         return EvidencePhoto.objects.none()
     q = Q(school__in=access.visible_schools(user))
     if access.is_bureau_staff(user):
-        q |= Q(school__isnull=True)
-    else:
-        q |= Q(school__isnull=True, uploaded_by=user)
-    return EvidencePhoto.objects.filter(q)
+        return EvidencePhoto.objects.filter(q | Q(school__isnull=True))
+    qs = EvidencePhoto.objects.filter(q | Q(school__isnull=True, uploaded_by=user))
+    for hook in _HIDDEN_FROM_SCHOOLS:
+        hidden = hook(user)
+        if hidden is not None:
+            qs = qs.exclude(hidden)
+    return qs

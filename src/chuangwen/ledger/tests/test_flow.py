@@ -145,3 +145,32 @@ def test_unannounced_problems_stay_hidden_from_the_school_until_its_inspection_i
     for role in (Role.SCHOOL_HEAD, Role.LIAISON, Role.TEACHER):
         assert visible_problems(city.users[role]).get() == problem
     assert my_problems(user=city.users[Role.TEACHER]) == [problem]
+
+
+def test_an_unannounced_inspections_photos_are_hidden_from_the_school_until_submitted(client, city):
+    from chuangwen.inspections import services as inspections
+
+    setup = make_setup(city, kind="unannounced")
+    inspector = city.users[Role.INSPECTOR]
+    inspection = inspections.inspection_start(round_=setup.round, school=city.school_a, actor=inspector)
+    answer = inspections.answer_save(
+        inspection=inspection, standard=setup.standards["1.1"], result="不达标", actor=inspector
+    )
+    answer_photo = inspections.answer_add_photo(answer=answer, file=noisy_jpeg(3), actor=inspector)
+    problem = services.problem_create(
+        school=city.school_a, description="垃圾", inspection=inspection, answer=answer, actor=inspector
+    )
+    problem_photo = services.problem_add_photo(
+        problem=problem, file=noisy_jpeg(4), purpose=EvidencePhoto.Purpose.FOUND, actor=inspector
+    )
+    urls = [f"/evidence/{p.pk}/{v}.jpg" for p in (answer_photo, problem_photo) for v in ("thumb", "stamped")]
+
+    def statuses(user):
+        client.force_login(user)
+        return {client.get(url).status_code for url in urls}
+
+    assert statuses(city.users[Role.LIAISON]) == {404}
+    assert statuses(city.users[Role.SCHOOL_HEAD]) == {404}
+    assert statuses(city.users[Role.OFFICE]) == {200}
+    inspections.inspection_submit(inspection=inspection, actor=inspector, partial=True)
+    assert statuses(city.users[Role.LIAISON]) == {200}
