@@ -97,7 +97,7 @@ def events(problem: Problem):
 
 def embargoed_photos(user) -> Q:
     """Photos a school may not see yet: those of an unannounced inspection before it is submitted (its
-    answers' and its problems' photos). Registered with core.evidence.selectors.register_hidden_from_schools."""
+    answers' and its problems' photos). Registered with core.evidence's register_hidden_from_schools."""
     from django.contrib.contenttypes.models import ContentType
 
     from chuangwen.inspections.models import Answer

@@ -183,8 +183,9 @@ def problem_create(
     location = _check_text(location, "location", required=False, limit=200)
     if severity not in Severity.values:
         raise ValidationError({"severity": "整改类型无效"})
-    if severity == Severity.DAYS and deadline_days is not None and not 1 <= deadline_days <= deadlines.MAX_DAYS:
-        raise ValidationError({"deadline_days": f"限期整改的工作日数须在 1 到 {deadlines.MAX_DAYS} 之间"})  # noqa: E501
+    days_ok = deadline_days is None or 1 <= deadline_days <= deadlines.MAX_DAYS
+    if severity == Severity.DAYS and not days_ok:
+        raise ValidationError({"deadline_days": f"限期整改的工作日数须在 1 到 {deadlines.MAX_DAYS} 之间"})
     if responsible is None:
         owner_id = default_responsible(school, standard)
         if owner_id is not None:
