@@ -265,6 +265,30 @@ def ms(samples: list[float]) -> float:
     return statistics.median(samples) * 1000
 
 
+def count_diagnosis(office, rounds: int) -> dict:
+    """The list's COUNT(*) as the page runs it, against the same rows counted without the joins."""
+    from django.db.models import Q
+
+    from chuangwen.core import access
+    from chuangwen.core.roles import BUREAU_ROLES
+    from chuangwen.ledger import selectors
+    from chuangwen.ledger.models import Problem
+    from chuangwen.org.models import Unit
+
+    page_qs = selectors.problem_list(user=office)
+    reach = Q(pk__in=[])
+    for path in access.scope_of(office).paths(BUREAU_ROLES):
+        reach |= Q(path__startswith=path)
+    lean = Problem.objects.filter(school__in=Unit.objects.filter(reach).values("pk"))
+    rows = page_qs.count()
+    assert rows == lean.count(), (rows, lean.count())
+    return {
+        "rows": rows,
+        "page": ms(timed(page_qs.count, rounds)),
+        "subquery": ms(timed(lean.count, rounds)),
+    }
+
+
 # --- (b) the export ----------------------------------------------------------------------------------
 
 
@@ -344,6 +368,7 @@ def measure_export(queryset, label: str) -> dict:
         "read": read_seconds,
         "traced": traced,
         "rss": peak.growth,
+        "rss_peak": peak.peak,
     }
 
 
@@ -360,12 +385,12 @@ def main() -> int:
     parser.add_argument("--schools", type=int, default=200)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="10,000 problems, 2,000 compared, 10 rounds")
+    parser.add_argument("--quick", action="store_true", help="10,000 problems, 5,000 compared, 10 rounds")
     parser.add_argument("--database-url", help="an EMPTY database to use instead of a temporary SQLite file")
     parser.add_argument("--keep", action="store_true", help="keep the temporary data directory")
     args = parser.parse_args()
     if args.quick:
-        args.problems, args.small, args.rounds = 10_000, 2_000, 10
+        args.problems, args.small, args.rounds = 10_000, 5_000, 10
     first = 100
 
     data_dir = Path(tempfile.mkdtemp(prefix="chuangwen-bench-ledger-"))
@@ -426,6 +451,13 @@ def main() -> int:
             f"queries {first} vs {total:,}: {len(small_queries)} vs {len(big_queries)}: "
             f"{'met' if len(small_queries) == len(big_queries) else 'NOT met'}"
         )
+        print(f"  list {total:,} / list {first}: {ms(big_page) / ms(small_page):.1f}×  (what the data adds)")
+        counted = count_diagnosis(office, args.rounds)
+        print(
+            f"  where it grows: the paginator's COUNT of visible_problems(office) {counted['page']:.1f} ms "
+            f"(OR over a 3-table join); the same {counted['rows']:,} rows counted with the reach as a "
+            f"school subquery: {counted['subquery']:.1f} ms"
+        )
         if len(small_queries) != len(big_queries):
             shapes = {q[:80] for q in small_queries}, {q[:80] for q in big_queries}
             for sql in sorted(shapes[0] ^ shapes[1]):
@@ -449,12 +481,13 @@ def main() -> int:
         )
         print(
             f"  {'rows':>8}{'xlsx':>10}{'time':>9}{'read':>8}{'× read':>8}"
-            f"{'traced peak':>13}{'RSS growth':>12}"
+            f"{'traced peak':>13}{'RSS growth':>12}{'RSS peak':>10}"
         )
         for r in (small, big):
             print(
                 f"  {r['rows']:>8,}{mb(r['size']):>10}{r['seconds']:>8.1f}s{r['read']:>7.2f}s"
                 f"{r['seconds'] / r['read']:>8.1f}{mb(r['traced']):>13}{mb(r['rss']):>12}"
+                f"{r['rss_peak'] / 1024 / 1024:>7.0f} MB"
             )
         rows_ratio = big["rows"] / small["rows"]
         print(

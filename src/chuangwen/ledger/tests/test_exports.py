@@ -249,7 +249,7 @@ def test_export_response_is_a_download_with_a_dated_utf8_name_and_is_audited(cit
     assert response["Cache-Control"] == "no-store"
     wb = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     assert len(_rows(wb.active)) == 1
-    response.close()
+    response.file_to_stream.close()  # not response.close(): that fires request_finished (closes the DB)
     event = AuditEvent.objects.filter(event_type="ledger.export").latest("seq")
     assert event.data == {"rows": 1} and event.actor_id == office.pk
 
