@@ -424,7 +424,9 @@ def main() -> int:
             f"(bulk insert {time.perf_counter() - built:.1f} s; "
             f"whole set-up {time.perf_counter() - started:.1f} s)"
         )
-        if connection.vendor == "sqlite":
+        # Fresh planner statistics, as a live database has them (autovacuum / `chuangwen` maintenance):
+        # without them PostgreSQL sorted all rows for the first page (0.5 s instead of 8 ms).
+        if connection.vendor in ("sqlite", "postgresql"):
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
 
