@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
 
 from chuangwen.core.roles import Role
 
@@ -21,6 +23,23 @@ CAMERA = {**PHOTO, "capture": "environment"}
 
 STATUS_FILTER = [("", "全部状态"), ("open", "未销号（待整改）"), *Status.choices]
 MAX_PHOTOS = 9
+
+
+class FastSelect(forms.Select):
+    """A <select> built in Python. Django renders every <option> through a template (tens of µs each), which
+    was a quarter of the ledger list's time with 200 schools and 100 standards in the filters."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        values = value if isinstance(value, list | tuple) else [value]
+        chosen = {str(v) for v in values if v not in (None, "")}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((v, " selected" if str(v) in chosen else "", label) for v, label in self.choices),
+        )
+        return format_html(
+            '<select name="{}"{}>{}</select>', name, flatatt(self.build_attrs(self.attrs, attrs)), options
+        )
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -41,15 +60,15 @@ def people_of(school_ids) -> object:
 class FilterForm(forms.Form):
     """The list's filters. Bad values are dropped (a filter link must never crash the page)."""
 
-    status = forms.ChoiceField(label="状态", choices=STATUS_FILTER, required=False)
+    status = forms.ChoiceField(label="状态", choices=STATUS_FILTER, required=False, widget=FastSelect)
     # Ids are checked as numbers only: any id narrows the rows the user may see anyway.
-    school = forms.IntegerField(label="学校", required=False, widget=forms.Select)
-    standard = forms.IntegerField(label="对应标准", required=False, widget=forms.Select)
-    round = forms.IntegerField(label="检查轮次", required=False, widget=forms.Select)
+    school = forms.IntegerField(label="学校", required=False, widget=FastSelect)
+    standard = forms.IntegerField(label="对应标准", required=False, widget=FastSelect)
+    round = forms.IntegerField(label="检查轮次", required=False, widget=FastSelect)
     source = forms.ChoiceField(
-        label="发现方式", choices=[("", "全部发现方式"), *Source.choices], required=False
+        label="发现方式", choices=[("", "全部发现方式"), *Source.choices], required=False, widget=FastSelect
     )
-    responsible = forms.IntegerField(label="责任人", required=False, widget=forms.Select)
+    responsible = forms.IntegerField(label="责任人", required=False, widget=FastSelect)
     overdue = forms.BooleanField(label="只看逾期", required=False)
     q = forms.CharField(label="搜索", max_length=100, required=False, strip=True)
 

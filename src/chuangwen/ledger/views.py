@@ -20,6 +20,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -54,6 +55,27 @@ from .models import LedgerSettings, Milestone, Problem, Severity, Source, Status
 from .settings_service import ledger_settings_save
 
 PAGE_SIZE = 50
+COUNT_CAP = 10_000
+
+
+class CappedPaginator(Paginator):
+    """Counts at most COUNT_CAP + 1 rows: an exact total of 100,000 problems costs tens of ms on every page
+    view and nobody pages that far. Beyond the cap the list says "10000+" and offers the first COUNT_CAP
+    rows (filters narrow it; the export has everything)."""
+
+    capped = False
+
+    @cached_property
+    def count(self) -> int:
+        counted = self.object_list.order_by().values("pk")[: COUNT_CAP + 1].count()
+        self.capped = counted > COUNT_CAP
+        return min(counted, COUNT_CAP)
+
+    @property
+    def count_label(self) -> str:
+        return f"{self.count}+" if self.capped else str(self.count)
+
+
 REASON_LABELS = {"reject": "不通过原因", "reopen": "重新打开原因", "void": "作废原因"}
 MOVE_STYLES = {
     "assign": "primary",
@@ -136,7 +158,7 @@ def problem_list(request):
     )
     filters = form.filters()
     qs = selectors.problem_list(user=user, **filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rules = LedgerSettings.current()
     now = timezone.now()
     rows = []
