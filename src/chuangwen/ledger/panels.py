@@ -7,11 +7,13 @@ open problems in reach (only for school leads and re-checkers).
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
-from chuangwen.core import access
+from chuangwen.core import access, calendar
 
 from . import deadlines, selectors, workflow
 from .models import LedgerSettings, Status
@@ -38,6 +40,11 @@ def my_problems_panel(user) -> dict | None:
                 pending=Count("pk", filter=Q(status=Status.PENDING_REVIEW)),
             )
         )
+    office = access.can_manage_campaigns(user)
+    today = timezone.localdate()
+    # The working-day calendar for the coming year: a year nobody has entered falls back to weekends,
+    # which the campaign office must see (no query: the calendar is a cached snapshot).
+    warning = calendar.calendar_warning(today, today + dt.timedelta(days=365)) if office else None
     rules = LedgerSettings.current() if mine else None
     rows = []
     for problem in mine:
@@ -55,4 +62,6 @@ def my_problems_panel(user) -> dict | None:
         "overdue_url": f"{base}?overdue=on",
         "pending_url": f"{base}?status={Status.PENDING_REVIEW}",
         "mine_url": f"{base}?responsible={user.pk}&status=open",
+        "calendar_warning": str(warning) if warning else "",
+        "settings_url": reverse("ledger:settings") if office else "",
     }

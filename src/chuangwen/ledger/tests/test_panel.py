@@ -79,3 +79,24 @@ def test_the_home_page_shows_the_panel(client, city):
     client.force_login(city.users[Role.OFFICE])
     body = client.get("/").content.decode()
     assert 'data-testid="count-pending"' in body
+
+
+def test_the_office_is_warned_on_its_home_page_about_a_year_without_holidays(client, city):
+    import datetime as dt
+
+    import time_machine
+
+    from chuangwen.core import calendar
+    from chuangwen.core.calendar import SHANGHAI
+
+    calendar.invalidate()
+    # 2026-11-27: the coming year reaches into 2027, which nobody has entered yet.
+    with time_machine.travel(dt.datetime(2026, 11, 27, 10, tzinfo=SHANGHAI)):
+        client.force_login(city.users[Role.OFFICE])
+        page = client.get("/").content.decode()
+        assert 'data-testid="calendar-warning"' in page and "2027 年的节假日安排尚未录入" in page
+        client.force_login(city.users[Role.LIAISON])
+        assert 'data-testid="calendar-warning"' not in client.get("/").content.decode()
+    with time_machine.travel(dt.datetime(2025, 3, 1, 10, tzinfo=SHANGHAI)):
+        client.force_login(city.users[Role.OFFICE])
+        assert 'data-testid="calendar-warning"' not in client.get("/").content.decode()
