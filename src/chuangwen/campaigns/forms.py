@@ -91,3 +91,29 @@ class InspectorsForm(forms.Form):
     def __init__(self, *args, inspectors, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["inspectors"].queryset = inspectors
+
+
+class FollowUpForm(forms.Form):
+    """跟踪督查 from the problems of earlier rounds: which rounds, when, by whom."""
+
+    previous_rounds = forms.ModelMultipleChoiceField(
+        label="跟踪的轮次",
+        queryset=None,
+        widget=forms.SelectMultiple({"class": "form-select", "size": 6}),
+        help_text="只覆盖这些轮次中还有未销号问题的学校",
+    )
+    name = forms.CharField(label="名称", max_length=200, widget=forms.TextInput(TEXT))
+    start_date = forms.DateField(label="开始日期", widget=forms.DateInput(DATE, format="%Y-%m-%d"))
+    end_date = forms.DateField(label="结束日期", widget=forms.DateInput(DATE, format="%Y-%m-%d"))
+    inspectors = PersonMultipleChoiceField(
+        label="督查员",
+        queryset=None,
+        required=False,
+        widget=forms.SelectMultiple({"class": "form-select", "size": 6}),
+    )
+
+    def __init__(self, *args, rounds, inspectors, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["previous_rounds"].queryset = rounds
+        self.fields["previous_rounds"].label_from_instance = lambda r: f"{r.name}（{r.get_kind_display()}）"
+        self.fields["inspectors"].queryset = inspectors

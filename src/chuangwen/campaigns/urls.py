@@ -11,4 +11,5 @@ urlpatterns = [
     path("rounds/<int:round_id>/", views.round_detail, name="round_detail"),
     path("rounds/<int:round_id>/inspectors/", views.round_inspectors, name="round_inspectors"),
     path("rounds/<int:round_id>/transition/", views.round_transition, name="round_transition"),
+    path("rounds/<int:round_id>/follow-up/", views.round_follow_up, name="round_follow_up"),
 ]

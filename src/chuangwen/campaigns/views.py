@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from chuangwen.core import access
 from chuangwen.core.forms import add_service_errors
 
 from . import selectors, services
-from .forms import SAMPLE, CampaignForm, InspectorsForm, RoundForm
+from .forms import SAMPLE, CampaignForm, FollowUpForm, InspectorsForm, RoundForm
 from .models import TRANSITIONS, Campaign, Round
 
 TRANSITION_LABELS = {Round.Status.IN_PROGRESS: "开始检查", Round.Status.FINISHED: "结束本轮"}
@@ -147,3 +150,48 @@ def round_transition(request, round_id: int):
     else:
         messages.success(request, f"检查轮次已{round_.get_status_display()}。")
     return redirect("campaigns:round_detail", round_.pk)
+
+
+@login_required
+def round_follow_up(request, round_id: int):
+    """生成跟踪督查: a follow-up round over the schools with open problems from this and chosen rounds."""
+    access.require(access.can_manage_campaigns(request.user))
+    round_ = get_object_or_404(selectors.visible_rounds(request.user).select_related("campaign"), pk=round_id)
+    campaign = round_.campaign
+    today = timezone.localdate()
+    form = FollowUpForm(
+        request.POST or None,
+        rounds=campaign.rounds.order_by("-start_date", "-pk"),
+        inspectors=selectors.inspector_candidates(),
+        initial={
+            "previous_rounds": [round_],
+            "name": f"{round_.name} · 跟踪督查",
+            "start_date": today,
+            "end_date": today + dt.timedelta(days=7),
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            follow_up = services.round_create_follow_up(
+                campaign=campaign,
+                previous_rounds=data["previous_rounds"],
+                name=data["name"],
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                inspectors=data["inspectors"],
+                actor=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(
+                request, f"已生成跟踪督查“{follow_up.name}”，覆盖 {follow_up.schools.count()} 所学校。"
+            )
+            return redirect("campaigns:round_detail", follow_up.pk)
+    return render(
+        request,
+        "campaigns/form.html",
+        {"form": form, "title": f"生成跟踪督查 · {round_.name}", "campaign": campaign},
+    )

@@ -35,6 +35,9 @@ ROUTES: dict[str, Route] = {
         ok=302,
         data=lambda c, u: {"to": "in_progress"},
     ),
+    "campaigns:round_follow_up": Route(
+        lambda c, u: f"/campaigns/rounds/{_round(c)}/follow-up/", UNIT_MANAGERS
+    ),
     "api:list_campaigns": Route(lambda c, u: "/api/campaigns/", ALL, anon=401),
     "api:list_rounds": Route(lambda c, u: "/api/campaigns/rounds", ALL, anon=401),
     "api:get_round": Route(lambda c, u: f"/api/campaigns/rounds/{_round(c)}", ALL, anon=401),

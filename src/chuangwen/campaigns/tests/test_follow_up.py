@@ -128,3 +128,40 @@ def test_still_refuses_rounds_of_another_campaign_and_an_empty_choice(city, setu
         _follow_up(city, setup, [other])
     with pytest.raises(ValidationError, match="请选择要跟踪的轮次"):
         _follow_up(city, setup, [])
+
+
+def test_the_office_generates_a_follow_up_from_the_round_page(client, city):
+    setup = make_setup(city)
+    make_problem(city, setup)  # school_a has an open problem; school_c none
+    client.force_login(city.users[Role.OFFICE])
+    page = client.get(f"/campaigns/rounds/{setup.round.pk}/").content.decode()
+    assert f"/campaigns/rounds/{setup.round.pk}/follow-up/" in page
+    form = client.get(f"/campaigns/rounds/{setup.round.pk}/follow-up/")
+    assert form.status_code == 200 and "跟踪督查" in form.content.decode()
+    response = client.post(
+        f"/campaigns/rounds/{setup.round.pk}/follow-up/",
+        {
+            "previous_rounds": [setup.round.pk],
+            "name": "十二月跟踪督查",
+            "start_date": "2026-12-01",
+            "end_date": "2026-12-10",
+            "inspectors": [city.users[Role.INSPECTOR].pk],
+        },
+    )
+    follow_up = Round.objects.get(name="十二月跟踪督查")
+    assert response.status_code == 302 and response["Location"] == f"/campaigns/rounds/{follow_up.pk}/"
+    assert follow_up.kind == Round.Kind.FOLLOW_UP
+    assert list(follow_up.schools.all()) == [city.school_a]
+
+
+def test_a_follow_up_without_open_problems_is_refused_on_the_page(client, city):
+    setup = make_setup(city)
+    client.force_login(city.users[Role.OFFICE])
+    response = client.post(
+        f"/campaigns/rounds/{setup.round.pk}/follow-up/",
+        {"previous_rounds": [setup.round.pk], "name": "无问题的跟踪", "start_date": "2026-12-01",
+         "end_date": "2026-12-10"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert "没有未销号的问题" in response.content.decode()
+    assert not Round.objects.filter(name="无问题的跟踪").exists()
