@@ -73,13 +73,15 @@ class FilterForm(forms.Form):
     q = forms.CharField(label="搜索", max_length=100, required=False, strip=True)
 
     def __init__(self, data, *, schools=(), standards=(), rounds=(), people=(), show_school: bool = True):
+        """schools and rounds: (id, name) pairs; standards: (id, code, text) triples (plain rows, not model
+        instances: building hundreds of instances for a dropdown was a large part of the page's time)."""
         super().__init__(data)
-        self.fields["school"].widget.choices = [("", "全部学校"), *((s.pk, s.name) for s in schools)]
+        self.fields["school"].widget.choices = [("", "全部学校"), *schools]
         self.fields["standard"].widget.choices = [
             ("", "全部标准"),
-            *((s.pk, f"{s.code} {s.text[:24]}") for s in standards),
+            *((pk, f"{code} {text[:24]}") for pk, code, text in standards),
         ]
-        self.fields["round"].widget.choices = [("", "全部轮次"), *((r.pk, r.name) for r in rounds)]
+        self.fields["round"].widget.choices = [("", "全部轮次"), *rounds]
         self.fields["responsible"].widget.choices = [
             ("", "全部责任人"),
             *((p.pk, p.name or p.username) for p in people),

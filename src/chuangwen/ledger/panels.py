@@ -32,7 +32,7 @@ def my_problems_panel(user) -> dict | None:
     counts = {}
     if school_lead or reviewer:
         counts = (
-            selectors.visible_problems(user)
+            selectors.visible_problems(user, counting=True)
             .filter(status__in=[Status.NEW, *WAITING, Status.PENDING_REVIEW])
             .aggregate(
                 open=Count("pk", filter=Q(status__in=[Status.NEW, *WAITING])),
