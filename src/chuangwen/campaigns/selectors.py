@@ -18,10 +18,7 @@ INSPECTOR_ROLES = frozenset({Role.INSPECTOR, Role.OFFICE})
 
 
 def _schools_in(paths: list[str]) -> Q:
-    q = Q(pk__in=[])
-    for p in paths:
-        q |= Q(schools__path__startswith=p)
-    return q
+    return access.path_q(paths, "schools__path")
 
 
 def visible_rounds(user) -> QuerySet:

@@ -117,7 +117,8 @@ def is_bureau_staff(user) -> bool:
     return bool(roles_of(user) & BUREAU_ROLES)
 
 
-def _path_q(paths: list[str], path_field: str) -> Q:
+def path_q(paths: list[str], path_field: str) -> Q:
+    """Rows whose `path_field` lies under any of `paths` (nothing when there are none)."""
     q = Q(pk__in=[])
     for p in paths:
         q |= Q(**{f"{path_field}__startswith": p})
@@ -132,7 +133,7 @@ def filter_by_reach(qs: QuerySet, user, *, path_field: str, roles: frozenset[str
     paths = scope.paths(roles)
     if not paths:
         return qs.none()
-    return qs.filter(_path_q(paths, path_field))
+    return qs.filter(path_q(paths, path_field))
 
 
 def visible_units(user) -> QuerySet:

@@ -43,17 +43,10 @@ def _not_embargoed() -> Q:
 
 def _schools_in(paths: list[str], *, counting: bool) -> Q:
     """Problems of the schools under these paths: a join on the school's path, or `school_id IN (…)`."""
-    if not paths:
-        return Q(pk__in=[])
     if not counting:
-        q = Q(pk__in=[])
-        for p in paths:
-            q |= Q(school__path__startswith=p)
-        return q
-    units = Q()
-    for p in paths:
-        units |= Q(path__startswith=p)
-    return Q(school_id__in=Unit.objects.filter(units, kind=Unit.Kind.SCHOOL).values("pk"))
+        return access.path_q(paths, "school__path")
+    schools = Unit.objects.filter(access.path_q(paths, "path"), kind=Unit.Kind.SCHOOL)
+    return Q(school_id__in=schools.values("pk"))
 
 
 def visible_problems(user, *, counting: bool = False) -> QuerySet[Problem]:
