@@ -18,3 +18,11 @@ class LedgerConfig(AppConfig):
         register_loop(EscalationThread)
         register_panel(my_problems_panel, order=10)
         register_hidden_from_schools(embargoed_photos)
+
+        from django.db.models.signals import post_delete, post_save
+
+        from .listing import problems_changed
+        from .models import Problem
+
+        post_save.connect(problems_changed, sender=Problem, dispatch_uid="ledger.problem.saved")
+        post_delete.connect(problems_changed, sender=Problem, dispatch_uid="ledger.problem.deleted")

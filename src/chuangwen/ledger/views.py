@@ -13,19 +13,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.functional import cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from chuangwen.campaigns.models import Campaign
-from chuangwen.campaigns.selectors import visible_rounds
 from chuangwen.core import access
 from chuangwen.core import calendar as workdays
 from chuangwen.core.evidence.selectors import REUSE_MESSAGE, find_reuse
@@ -35,7 +31,7 @@ from chuangwen.index.models import Standard
 from chuangwen.inspections.models import Answer
 from chuangwen.org.models import Unit
 
-from . import deadlines, selectors, services, workflow
+from . import deadlines, listing, selectors, services, workflow
 from .forms import (
     AssignForm,
     BulkForm,
@@ -51,35 +47,11 @@ from .forms import (
     SubmitForm,
     people_of,
 )
+from .listing import current_edition
 from .models import LedgerSettings, Milestone, Problem, Severity, Source, Status
 from .settings_service import ledger_settings_save
 
 PAGE_SIZE = 50
-COUNT_CAP = 10_000
-
-
-class CappedPaginator(Paginator):
-    """Counts at most COUNT_CAP + 1 rows: an exact total of 100,000 problems costs tens of ms on every page
-    view and nobody pages that far. Beyond the cap the list says "10000+" and offers the first COUNT_CAP
-    rows (filters narrow it; the export has everything)."""
-
-    capped = False
-
-    def __init__(self, object_list, per_page, *, counted_from):
-        super().__init__(object_list, per_page)
-        self.counted_from = counted_from  # the same rows in the form the database counts fastest
-
-    @cached_property
-    def count(self) -> int:
-        counted = self.counted_from.order_by().values("pk")[: COUNT_CAP + 1].count()
-        self.capped = counted > COUNT_CAP
-        return min(counted, COUNT_CAP)
-
-    @property
-    def count_label(self) -> str:
-        return f"{self.count}+" if self.capped else str(self.count)
-
-
 REASON_LABELS = {"reject": "不通过原因", "reopen": "重新打开原因", "void": "作废原因"}
 MOVE_STYLES = {
     "assign": "primary",
@@ -91,17 +63,6 @@ MOVE_STYLES = {
     "void": "danger",
 }
 BULK_LABELS = {"assign": "交办", "approve": "复核通过", "reject": "复核不通过"}
-
-
-def current_edition():
-    """The edition of the latest active campaign (创建周期), or None."""
-    campaign = (
-        Campaign.objects.filter(status=Campaign.Status.ACTIVE)
-        .select_related("edition")
-        .order_by("-start_date", "-pk")
-        .first()
-    )
-    return campaign.edition if campaign else None
 
 
 def _visible(request, problem_id: int) -> Problem:
@@ -187,36 +148,17 @@ def _row(problem: Problem, light: str, detail: str) -> dict:
 def problem_list(request):
     user = request.user
     bureau = access.is_bureau_staff(user)
-    schools = (
-        list(access.visible_schools(user).filter(is_active=True).order_by("path").values_list("pk", "name"))
-        if bureau
-        else []
-    )
-    edition = current_edition()
-    standards = (
-        list(
-            Standard.objects.filter(edition=edition)
-            .order_by("position", "pk")
-            .values_list("pk", "code", "text")
-        )
-        if edition
-        else []
-    )
-    rounds = list(visible_rounds(user).order_by("-start_date", "-pk").values_list("pk", "name")[:100])
+    choices = listing.filter_choices(user, bureau=bureau)
     school_param = request.GET.get("school", "")
     if bureau:
-        people = people_of([int(school_param)]) if school_param.isdigit() else []
+        people = (
+            [(p.pk, p.name or p.username) for p in people_of([int(school_param)])]
+            if school_param.isdigit()
+            else []
+        )
     else:
-        people = people_of(access.visible_schools(user).values("pk"))
-    people = list(people)
-    form = FilterForm(
-        request.GET or None,
-        schools=schools,
-        standards=standards,
-        rounds=rounds,
-        people=people,
-        show_school=bureau,
-    )
+        people = choices["people"]
+    form = FilterForm(request.GET or None, options=choices, people=people, show_school=bureau)
     filters = form.filters()
     qs = (
         selectors.problem_list(user=user, **filters)
@@ -224,17 +166,17 @@ def problem_list(request):
         .select_related("school", "standard", "responsible")
         .only(*LIST_FIELDS)
     )
-    counted = selectors.problem_list(user=user, counting=True, **filters)
-    page = CappedPaginator(qs, PAGE_SIZE, counted_from=counted).get_page(request.GET.get("page"))
+    total = listing.count(user, filters, selectors.problem_list(user=user, counting=True, **filters))
+    page = listing.CappedPaginator(qs, PAGE_SIZE, total=total).get_page(request.GET.get("page"))
     rules = LedgerSettings.current()
     now = timezone.now()
     detail = reverse("ledger:detail", args=[0])[: -len("0/")]  # one reverse for the page, not two per row
+    can_bulk = access.can_manage_campaigns(user)
     rows = [
         _row(problem, deadlines.light(problem, now=now, rules=rules), detail) for problem in page.object_list
     ]
     params = request.GET.copy()
     params.pop("page", None)
-    can_bulk = access.can_manage_campaigns(user)
     return render(
         request,
         "ledger/list.html",

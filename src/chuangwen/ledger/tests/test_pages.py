@@ -143,7 +143,8 @@ def test_overdue_row_shows_the_red_light(client, city, setup):
     response = _login(client, city.users[Role.LIAISON]).get("/ledger/")
     row = response.context["rows"][0]
     assert row["light"] == "red" and row["light_class"] == "danger"
-    assert 'data-light="red"' in _msgs(response)
+    assert 'class="cw-light bg-danger" title="逾期" data-light="red"' in _msgs(response)
+    assert '<tr data-testid="problem" class="table-danger">' in _msgs(response)
 
 
 def _bulk_make(city, setup, n: int) -> None:
@@ -651,13 +652,38 @@ def test_settings_service_refuses_others_and_bad_ladders(city):
 
 
 def test_a_huge_ledger_is_counted_only_up_to_the_cap(client, city, setup, monkeypatch):
-    from chuangwen.ledger import views
+    from chuangwen.ledger import listing
 
-    monkeypatch.setattr(views, "COUNT_CAP", 3)
+    monkeypatch.setattr(listing, "COUNT_CAP", 3)
     _bulk_make(city, setup, 5)
     _login(client, city.users[Role.OFFICE])
     page = client.get("/ledger/")
     assert "共 3+ 条" in _msgs(page)
     assert len(page.context["rows"]) == 3
-    monkeypatch.setattr(views, "COUNT_CAP", 10)
+    monkeypatch.setattr(listing, "COUNT_CAP", 10)
     assert "共 5 条" in _msgs(client.get("/ledger/"))
+
+
+def test_a_cached_total_follows_every_move_at_once(client, city, setup, monkeypatch):
+    """Large totals are cached; a problem's change makes them stale at once."""
+    from chuangwen.ledger import listing
+
+    monkeypatch.setattr(listing, "COUNT_CACHE_MIN", 2)
+    _bulk_make(city, setup, 4)
+    problems = list(Problem.objects.order_by("pk"))
+    _login(client, city.users[Role.OFFICE])
+    assert "共 4 条" in _msgs(client.get("/ledger/?status=open"))
+    with CaptureQueriesContext(connection) as again:
+        assert "共 4 条" in _msgs(client.get("/ledger/?status=open"))
+    assert not [q for q in again.captured_queries if "COUNT(*)" in q["sql"] and "ledger_problem" in q["sql"]]
+    services.problem_move(problem=problems[0], code="void", reason="重复", actor=city.users[Role.OFFICE])
+    assert "共 3 条" in _msgs(client.get("/ledger/?status=open"))
+
+
+def test_the_filter_dropdowns_keep_the_chosen_option(client, city, setup):
+    make_problem(city, setup)
+    _login(client, city.users[Role.OFFICE])
+    page = _msgs(client.get(f"/ledger/?school={city.school_a.pk}&standard={setup.standards['1.1'].pk}"))
+    assert f'<option value="{city.school_a.pk}" selected>{city.school_a.name}</option>' in page
+    assert f'<option value="{city.school_c.pk}">' in page
+    assert f'<option value="{setup.standards["1.1"].pk}" selected>1.1 ' in page

@@ -1,0 +1,142 @@
+"""What the ledger list page reads besides its rows, kept cheap because the page is opened all day:
+the filter dropdowns (schools, standards, rounds, people) and the total, both cached for a short time.
+
+- Dropdown choices are cached per user for CHOICES_TTL seconds, with their <option> HTML rendered once:
+  a new school or round shows in a dropdown within a minute; the rows themselves are never cached.
+- The total is counted with the subquery form of the visibility rule and stops at COUNT_CAP + 1. A total
+  of COUNT_CACHE_MIN or more is cached for COUNT_TTL seconds under a version that every problem save or
+  delete changes, so a move shows in the total at once (within one process; across the processes of an
+  embedded install without Redis, within COUNT_TTL). Small totals and the overdue filter (which changes
+  with the clock) are always counted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.utils.functional import cached_property
+from django.utils.html import format_html_join
+
+from chuangwen.campaigns.models import Campaign
+from chuangwen.campaigns.selectors import visible_rounds
+from chuangwen.core import access
+from chuangwen.index.models import Standard
+
+from .forms import people_of
+
+COUNT_CAP = 10_000
+COUNT_CACHE_MIN = 1_000
+COUNT_TTL = 30
+CHOICES_TTL = 60
+VERSION_KEY = "ledger:problems-version"
+
+
+def current_edition():
+    """The edition of the latest active campaign (创建周期), or None."""
+    campaign = (
+        Campaign.objects.filter(status=Campaign.Status.ACTIVE)
+        .select_related("edition")
+        .order_by("-start_date", "-pk")
+        .first()
+    )
+    return campaign.edition if campaign else None
+
+
+def _options(pairs) -> str:
+    return format_html_join("", '<option value="{}">{}</option>', pairs)
+
+
+def filter_choices(user, *, bureau: bool) -> dict:
+    """The dropdowns' choices and their rendered options for this user (cached CHOICES_TTL seconds)."""
+    key = f"ledger:choices:{user.pk}:{int(bureau)}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    schools = (
+        list(access.visible_schools(user).filter(is_active=True).order_by("path").values_list("pk", "name"))
+        if bureau
+        else []
+    )
+    edition = current_edition()
+    standards = (
+        [
+            (pk, f"{code} {text[:24]}")
+            for pk, code, text in Standard.objects.filter(edition=edition)
+            .order_by("position", "pk")
+            .values_list("pk", "code", "text")
+        ]
+        if edition
+        else []
+    )
+    rounds = list(visible_rounds(user).order_by("-start_date", "-pk").values_list("pk", "name")[:100])
+    # School users pick among their school's people; bureau users choose a school first (see the page).
+    people = (
+        []
+        if bureau
+        else [(p.pk, p.name or p.username) for p in people_of(access.visible_schools(user).values("pk"))]
+    )
+    found = {
+        "school": _options([("", "全部学校"), *schools]),
+        "standard": _options([("", "全部标准"), *standards]),
+        "round": _options([("", "全部轮次"), *rounds]),
+        "people": people,
+    }
+    cache.set(key, found, CHOICES_TTL)
+    return found
+
+
+def _version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY) or ""
+    return version
+
+
+def problems_changed(**kwargs) -> None:
+    """Signal receiver: any problem saved or deleted makes every cached total stale (now, and again on
+    commit, in case a page counted the rows as they were before the commit)."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
+
+
+def count(user, filters: dict, counted_from) -> int:
+    """The visible problems matching `filters`, counted up to COUNT_CAP + 1 (see the module docstring)."""
+    cacheable = not filters.get("overdue")
+    key = ""
+    if cacheable:
+        digest = hashlib.sha256(repr(sorted(filters.items())).encode()).hexdigest()
+        key = f"ledger:count:{user.pk}:{_version()}:{digest}"
+        hit = cache.get(key)
+        if hit is not None:
+            return hit
+    total = counted_from.order_by().values("pk")[: COUNT_CAP + 1].count()
+    if cacheable and total >= COUNT_CACHE_MIN:
+        cache.set(key, total, COUNT_TTL)
+    return total
+
+
+class CappedPaginator(Paginator):
+    """A paginator whose total stops at COUNT_CAP: an exact total of 100,000 problems costs tens of ms on
+    every page view and nobody pages that far. Beyond the cap the list says "10000+" and offers the first
+    COUNT_CAP rows (filters narrow it; the export has everything)."""
+
+    def __init__(self, object_list, per_page, *, total):
+        super().__init__(object_list, per_page)
+        self.total = total
+
+    @cached_property
+    def count(self) -> int:
+        return min(self.total, COUNT_CAP)
+
+    @property
+    def capped(self) -> bool:
+        return self.total > COUNT_CAP
+
+    @property
+    def count_label(self) -> str:
+        return f"{self.count}+" if self.capped else str(self.count)
