@@ -64,3 +64,13 @@ def city(db):
     outsider = UserFactory(username="outsider", name="西区联络员")
     MembershipFactory(user=outsider, unit=school_c, role=Role.LIAISON)
     return City(bureau, dept, district_a, district_b, school_a, school_b, school_c, users, outsider)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: cached rows keyed by user id must not leak from one test's
+    users into the next test's (ids are reused once a test's transaction is rolled back)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import hashlib
 import uuid
+from html import escape
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.utils.functional import cached_property
-from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from chuangwen.campaigns.models import Campaign
 from chuangwen.campaigns.selectors import visible_rounds
@@ -47,7 +48,11 @@ def current_edition():
 
 
 def _options(pairs) -> str:
-    return format_html_join("", '<option value="{}">{}</option>', pairs)
+    """<option>s for (value, label) pairs, every value and label escaped (html.escape, as Django's own
+    escape does, without format_html's per-item overhead: 300 options cost ~2 ms that way)."""
+    return mark_safe(  # noqa: S308 - every value and label is escaped here
+        "".join(f'<option value="{escape(str(v))}">{escape(str(label))}</option>' for v, label in pairs)
+    )
 
 
 def filter_choices(user, *, bureau: bool) -> dict:
@@ -104,8 +109,17 @@ def problems_changed(**kwargs) -> None:
     transaction.on_commit(lambda: cache.set(VERSION_KEY, uuid.uuid4().hex, None))
 
 
-def count(user, filters: dict, counted_from) -> int:
-    """The visible problems matching `filters`, counted up to COUNT_CAP + 1 (see the module docstring)."""
+def forget(user) -> None:
+    """Drop what the list page keeps for this user: the dropdowns and every cached total."""
+    cache.delete_many([f"ledger:choices:{user.pk}:0", f"ledger:choices:{user.pk}:1"])
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def count(user, filters: dict) -> int:
+    """The visible problems matching `filters`, counted up to COUNT_CAP + 1 (see the module docstring).
+    The counting queryset is only built on a miss (building it costs more than a cache hit)."""
+    from . import selectors
+
     cacheable = not filters.get("overdue")
     key = ""
     if cacheable:
@@ -114,6 +128,7 @@ def count(user, filters: dict, counted_from) -> int:
         hit = cache.get(key)
         if hit is not None:
             return hit
+    counted_from = selectors.problem_list(user=user, counting=True, **filters)
     total = counted_from.order_by().values("pk")[: COUNT_CAP + 1].count()
     if cacheable and total >= COUNT_CACHE_MIN:
         cache.set(key, total, COUNT_TTL)

@@ -51,7 +51,8 @@ from .listing import current_edition
 from .models import LedgerSettings, Milestone, Problem, Severity, Source, Status
 from .settings_service import ledger_settings_save
 
-PAGE_SIZE = 50
+# Rows per page: 20 by default, as phones show them (one card each); 50 or 100 on request (?per=).
+PAGE_SIZES = (20, 50, 100)
 REASON_LABELS = {"reject": "不通过原因", "reopen": "重新打开原因", "void": "作废原因"}
 MOVE_STYLES = {
     "assign": "primary",
@@ -117,6 +118,14 @@ LIST_FIELDS = (
 )
 
 
+def _without(params, *names: str) -> str:
+    """The query string without some parameters (for links that set them anew)."""
+    params = params.copy()
+    for name in names:
+        params.pop(name, None)
+    return params.urlencode()
+
+
 def _cut(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -166,8 +175,10 @@ def problem_list(request):
         .select_related("school", "standard", "responsible")
         .only(*LIST_FIELDS)
     )
-    total = listing.count(user, filters, selectors.problem_list(user=user, counting=True, **filters))
-    page = listing.CappedPaginator(qs, PAGE_SIZE, total=total).get_page(request.GET.get("page"))
+    total = listing.count(user, filters)
+    per = request.GET.get("per", "")
+    per_page = int(per) if per.isdigit() and int(per) in PAGE_SIZES else PAGE_SIZES[0]
+    page = listing.CappedPaginator(qs, per_page, total=total).get_page(request.GET.get("page"))
     rules = LedgerSettings.current()
     now = timezone.now()
     detail = reverse("ledger:detail", args=[0])[: -len("0/")]  # one reverse for the page, not two per row
@@ -187,6 +198,9 @@ def problem_list(request):
             "bureau": bureau,
             "query": params.urlencode(),
             "can_bulk": can_bulk,
+            "per_page": per_page,
+            "page_sizes": PAGE_SIZES,
+            "per_query": _without(request.GET, "page", "per"),
             "bulk_people": people if (can_bulk and bureau and school_param.isdigit()) else [],
             "severities": [c for c in Severity.choices if c[0] != Severity.LONG],
             "default_days": rules.default_days,

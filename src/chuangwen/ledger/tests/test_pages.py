@@ -190,12 +190,16 @@ def test_the_list_makes_the_same_number_of_queries_for_5_and_60_problems(client,
     assert len(counts) == 1
 
 
-def test_the_list_pages_by_50(client, city, setup):
+def test_the_list_pages_by_20_or_as_many_as_asked(client, city, setup):
     _bulk_make(city, setup, 60)
     _login(client, city.users[Role.OFFICE])
     first = client.get("/ledger/")
-    assert len(first.context["rows"]) == 50 and "第 1 / 2 页" in _msgs(first)
-    assert len(client.get("/ledger/?page=2").context["rows"]) == 10
+    assert len(first.context["rows"]) == 20 and "第 1 / 3 页" in _msgs(first)
+    assert len(client.get("/ledger/?page=3").context["rows"]) == 20
+    wide = client.get("/ledger/?per=50&page=2")
+    assert len(wide.context["rows"]) == 10 and "第 2 / 2 页" in _msgs(wide)
+    assert "per=50" in _msgs(wide)  # the pager keeps the page size
+    assert len(client.get("/ledger/?per=7").context["rows"]) == 20  # not offered: the default
 
 
 def test_export_keeps_the_filters_and_returns_a_workbook(client, city, setup):
@@ -687,3 +691,12 @@ def test_the_filter_dropdowns_keep_the_chosen_option(client, city, setup):
     assert f'<option value="{city.school_a.pk}" selected>{city.school_a.name}</option>' in page
     assert f'<option value="{city.school_c.pk}">' in page
     assert f'<option value="{setup.standards["1.1"].pk}" selected>1.1 ' in page
+
+
+def test_dropdown_labels_are_escaped(client, city, setup):
+    city.school_b.name = '<b onclick="x">东区&一小</b>'
+    city.school_b.save()
+    _login(client, city.users[Role.OFFICE])
+    page = _msgs(client.get("/ledger/"))
+    assert "&lt;b onclick=&quot;x&quot;&gt;东区&amp;一小&lt;/b&gt;" in page
+    assert '<b onclick="x">' not in page
