@@ -108,3 +108,15 @@ def followed_problem_ids(round_: Round) -> list[int]:
         .first()
     )
     return list(event.data.get("problems", [])) if event is not None else []
+
+
+def active_edition():
+    """The evaluation-index edition of the latest active campaign (创建周期), or None: the standards a
+    problem recorded today is checked against."""
+    campaign = (
+        Campaign.objects.filter(status=Campaign.Status.ACTIVE)
+        .select_related("edition")
+        .order_by("-start_date", "-pk")
+        .first()
+    )
+    return campaign.edition if campaign else None

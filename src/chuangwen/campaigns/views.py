@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 
 from chuangwen.core import access
 from chuangwen.core.forms import add_service_errors
+from chuangwen.inspections.selectors import round_actions
 
 from . import selectors, services
 from .forms import SAMPLE, CampaignForm, FollowUpForm, InspectorsForm, RoundForm
@@ -45,12 +46,16 @@ def round_detail(request, round_id: int):
     )
     whole = selectors.sees_whole_round(request.user, round_)
     can_manage = access.can_manage_campaigns(request.user)
+    schools = list(selectors.round_schools(user=request.user, round_=round_))
+    # What the viewer may do at each school (开始检查 / 继续检查 / 查看结果), read once for the round.
+    actions = round_actions(request.user, round_, schools)
     return render(
         request,
         "campaigns/round_detail.html",
         {
             "round": round_,
-            "schools": selectors.round_schools(user=request.user, round_=round_),
+            "schools": schools,
+            "school_rows": [(s, *actions.get(s.pk, ("", None))) for s in schools],
             "inspectors": round_.inspectors.order_by("name", "username") if whole else [],
             "whole": whole,
             "can_manage": can_manage,

@@ -268,19 +268,14 @@ def round_actions(user, round_: Round, schools) -> dict[int, tuple[str, Inspecti
     """School id → what the user may do there in this round: "start", "continue", "view" (in progress,
     read only), "result", or "" (nothing), with the inspection when there is one and the user may see it.
 
-    Whether the user may inspect follows services.may_inspect, asked once for the whole round."""
+    Whether the user may inspect is services.may_inspect, with the round's inspectors read once."""
     schools = list(schools)
     found = {i.school_id: i for i in Inspection.objects.filter(round=round_, school__in=schools)}
     visible = set(visible_inspections(user).filter(round=round_).values_list("pk", flat=True))
     assigned = round_.inspectors.filter(pk=user.pk).exists()
     out: dict[int, tuple[str, Inspection | None]] = {}
     for school in schools:
-        if access.reaches(user, school, services.OFFICE_ROLES):
-            may = True
-        elif round_.kind == Round.Kind.SELF:
-            may = access.reaches(user, school, services.SCHOOL_LEAD_ROLES)
-        else:
-            may = assigned
+        may = services.may_inspect(user, round_, school, assigned=assigned)
         inspection = found.get(school.pk)
         if inspection is not None and inspection.pk not in visible:
             inspection = None

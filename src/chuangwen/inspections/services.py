@@ -25,16 +25,17 @@ SCHOOL_LEAD_ROLES = frozenset({Role.SCHOOL_HEAD, Role.LIAISON})
 MAX_NOTE = 1000
 
 
-def may_inspect(user, round_: Round, school: Unit) -> bool:
+def may_inspect(user, round_: Round, school: Unit, *, assigned: bool | None = None) -> bool:
     """Who scores a school in a round: its assigned inspectors (a self-check: the school's head and
-    liaison) and the campaign office."""
+    liaison) and the campaign office. `assigned` (whether the user is one of the round's inspectors) may be
+    passed in when asking for many schools of one round."""
     if not getattr(user, "is_authenticated", False):
         return False
     if access.reaches(user, school, OFFICE_ROLES):
         return True
     if round_.kind == Round.Kind.SELF:
         return access.reaches(user, school, SCHOOL_LEAD_ROLES)
-    return round_.inspectors.filter(pk=user.pk).exists()
+    return assigned if assigned is not None else round_.inspectors.filter(pk=user.pk).exists()
 
 
 def applicable_standards(round_: Round, school: Unit) -> list[Standard]:

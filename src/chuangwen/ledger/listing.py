@@ -22,8 +22,7 @@ from django.db import transaction
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
-from chuangwen.campaigns.models import Campaign
-from chuangwen.campaigns.selectors import visible_rounds
+from chuangwen.campaigns.selectors import active_edition, visible_rounds
 from chuangwen.core import access
 from chuangwen.index.models import Standard
 
@@ -34,17 +33,6 @@ COUNT_CACHE_MIN = 1_000
 COUNT_TTL = 30
 CHOICES_TTL = 60
 VERSION_KEY = "ledger:problems-version"
-
-
-def current_edition():
-    """The edition of the latest active campaign (创建周期), or None."""
-    campaign = (
-        Campaign.objects.filter(status=Campaign.Status.ACTIVE)
-        .select_related("edition")
-        .order_by("-start_date", "-pk")
-        .first()
-    )
-    return campaign.edition if campaign else None
 
 
 def _options(pairs) -> str:
@@ -66,7 +54,7 @@ def filter_choices(user, *, bureau: bool) -> dict:
         if bureau
         else []
     )
-    edition = current_edition()
+    edition = active_edition()
     standards = (
         [
             (pk, f"{code} {text[:24]}")

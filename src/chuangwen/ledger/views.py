@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
+from chuangwen.campaigns.selectors import active_edition
 from chuangwen.core import access
 from chuangwen.core import calendar as workdays
 from chuangwen.core.evidence.selectors import REUSE_MESSAGE, find_reuse
@@ -47,7 +48,6 @@ from .forms import (
     SubmitForm,
     people_of,
 )
-from .listing import current_edition
 from .models import LedgerSettings, Milestone, Problem, Severity, Source, Status
 from .settings_service import ledger_settings_save
 
@@ -541,7 +541,7 @@ def create(request):
     schools = Unit.objects.filter(pk__in=school_ids).order_by("path")
     bureau_recorder = any(access.reaches(user, s, services.RECORDER_ROLES) for s in schools)
     sources = set(Source.values) if bureau_recorder else {Source.SELF}
-    edition = current_edition()
+    edition = active_edition()
     standards = Standard.objects.filter(edition=edition) if edition else Standard.objects.none()
     form = CreateForm(
         request.POST or None,
