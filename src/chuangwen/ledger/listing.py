@@ -143,3 +143,30 @@ class CappedPaginator(Paginator):
     @property
     def count_label(self) -> str:
         return f"{self.count}+" if self.capped else str(self.count)
+
+
+def open_counts(user, *, now) -> dict:
+    """Open / overdue / 待复核 counts of the problems the user may see, for the home page's panel: one
+    aggregate, cached COUNT_TTL seconds under the same version as the list's totals (a move shows at
+    once; a problem turning overdue by the clock shows within COUNT_TTL)."""
+    from django.db.models import Count, Q
+
+    from . import selectors
+    from .models import Status
+
+    key = f"ledger:open-counts:{user.pk}:{_version()}"
+    found = cache.get(key)
+    if found is not None:
+        return found
+    waiting = [Status.ASSIGNED, Status.IN_PROGRESS]
+    found = (
+        selectors.visible_problems(user, counting=True)
+        .filter(status__in=[Status.NEW, *waiting, Status.PENDING_REVIEW])
+        .aggregate(
+            open=Count("pk", filter=Q(status__in=[Status.NEW, *waiting])),
+            overdue=Count("pk", filter=Q(status__in=waiting, deadline__lt=now)),
+            pending=Count("pk", filter=Q(status=Status.PENDING_REVIEW)),
+        )
+    )
+    cache.set(key, found, COUNT_TTL)
+    return found

@@ -2,20 +2,19 @@
 
 At most three queries once the user's roles are known (the workbench has loaded them for the request):
 my problems, the office's rules for the lights (only when there are rows), and one aggregate over the
-open problems in reach (only for school leads and re-checkers).
+open problems in reach (only for school leads and re-checkers; cached briefly, see listing.open_counts).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from django.db.models import Count, Q
 from django.urls import reverse
 from django.utils import timezone
 
 from chuangwen.core import access, calendar
 
-from . import deadlines, selectors, workflow
+from . import deadlines, listing, selectors, workflow
 from .models import LedgerSettings, Status
 
 PANEL_ROWS = 8
@@ -29,17 +28,7 @@ def my_problems_panel(user) -> dict | None:
     if not mine and not school_lead and not reviewer:
         return None
     now = timezone.now()
-    counts = {}
-    if school_lead or reviewer:
-        counts = (
-            selectors.visible_problems(user, counting=True)
-            .filter(status__in=[Status.NEW, *WAITING, Status.PENDING_REVIEW])
-            .aggregate(
-                open=Count("pk", filter=Q(status__in=[Status.NEW, *WAITING])),
-                overdue=Count("pk", filter=Q(status__in=WAITING, deadline__lt=now)),
-                pending=Count("pk", filter=Q(status=Status.PENDING_REVIEW)),
-            )
-        )
+    counts = listing.open_counts(user, now=now) if (school_lead or reviewer) else {}
     office = access.can_manage_campaigns(user)
     today = timezone.localdate()
     # The working-day calendar for the coming year: a year nobody has entered falls back to weekends,
