@@ -346,8 +346,12 @@ def problem_move(
     target_date: dt.date | None = None,
     cause: str | None = None,
     measures: str | None = None,
+    after_photo=None,
 ) -> Problem:
-    """Make one move of the workflow; refuse illegal moves with the reason (see workflow.check_move)."""
+    """Make one move of the workflow; refuse illegal moves with the reason (see workflow.check_move).
+
+    `after_photo`: with 提交整改, an uploaded file stored as the after-photo in the same transaction, so it
+    counts only if the move goes through (a refused move leaves no photo on the problem)."""
     # of=self: PostgreSQL refuses FOR UPDATE on the nullable side of the outer join to the standard.
     locked = Problem.objects.select_for_update(of=("self",))
     problem = locked.select_related("school", "standard").get(pk=problem.pk)
@@ -371,6 +375,17 @@ def problem_move(
     elif code == "accept":
         problem.accepted_at = now
     elif code == "submit":
+        if after_photo is not None:
+            try:
+                problem_add_photo(
+                    problem=problem,
+                    file=after_photo,
+                    purpose=EvidencePhoto.Purpose.AFTER,
+                    actor=actor,
+                    request=request,
+                )
+            except ValidationError as exc:
+                raise ValidationError({"photos": exc.messages}) from exc
         problem.cause = _check_text(cause if cause is not None else problem.cause, "cause")
         problem.measures = _check_text(measures if measures is not None else problem.measures, "measures")
         since = problem.rechecked_at if problem.rechecked_at else problem.found_at

@@ -410,7 +410,7 @@ def move(request, problem_id: int, code: str):
     if code not in workflow.MOVES:
         raise Http404
     try:  # who and state first, so a refused user is told why rather than asked to fill the form
-        workflow.check_move(request.user, problem, code, reason="-")
+        workflow.check_move(request.user, problem, code, reason=None)
     except ValidationError as exc:
         return _render_detail(request, problem, error=exc.messages, status=_status_of(exc))
     form = _move_form(code, problem, request.POST, request.FILES)
@@ -426,27 +426,15 @@ def move(request, problem_id: int, code: str):
             "target_date": data.get("target_date"),
         }
     elif code == "submit":
-        kwargs = {"cause": data["cause"], "measures": data["measures"]}
+        kwargs = {"cause": data["cause"], "measures": data["measures"], "after_photo": data.get("photo")}
     elif code == "approve":
         kwargs = {"note": data.get("note", "")}
     elif code in REASON_LABELS:
         kwargs = {"reason": data["reason"]}
     try:
-        with transaction.atomic():  # the photo sent with 提交整改 goes only if the move goes
-            if code == "submit" and data.get("photo"):
-                try:
-                    services.problem_add_photo(
-                        problem=problem,
-                        file=data["photo"],
-                        purpose=EvidencePhoto.Purpose.AFTER,
-                        actor=request.user,
-                        request=request,
-                    )
-                except ValidationError as exc:
-                    raise ValidationError({"photo": exc.messages}) from exc
-            problem = services.problem_move(
-                problem=problem, code=code, actor=request.user, request=request, **kwargs
-            )
+        problem = services.problem_move(
+            problem=problem, code=code, actor=request.user, request=request, **kwargs
+        )
     except ValidationError as exc:
         if getattr(exc, "error_dict", None) and "photos" in exc.error_dict:
             exc = ValidationError({"photo": exc.error_dict["photos"]})

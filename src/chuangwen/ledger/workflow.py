@@ -127,8 +127,9 @@ def allowed_moves(user, problem: Problem) -> list[Move]:
     return [m for m in MOVES.values() if may(user, problem, m)]
 
 
-def check_move(user, problem: Problem, code: str, *, reason: str = "") -> Move:
-    """Return the move, or raise ValidationError saying exactly why it is refused."""
+def check_move(user, problem: Problem, code: str, *, reason: str | None = "") -> Move:
+    """Return the move, or raise ValidationError saying exactly why it is refused. With `reason=None`
+    only the state and the person are checked (a page asks that before showing the move's form)."""
     move = MOVES.get(code)
     if move is None:
         raise ValidationError(f"未知的操作：{code}", code="unknown_move")
@@ -142,6 +143,6 @@ def check_move(user, problem: Problem, code: str, *, reason: str = "") -> Move:
         )
     if not WHO[move.who](user, problem):
         raise ValidationError(f"只有{move.who_label}可以{move.label}问题 {problem.number}", code="forbidden")
-    if move.needs_reason and not reason.strip():
+    if reason is not None and move.needs_reason and not reason.strip():
         raise ValidationError({"reason": f"{move.label}必须填写原因"}, code="reason")
     return move
