@@ -26,6 +26,7 @@ from django.db.models import Q, QuerySet
 from .roles import BUREAU_ROLES, CLASS_MANAGER_ROLES, UNIT_MANAGER_ROLES, Role
 
 _CACHE_ATTR = "_chuangwen_scope"
+_REACH_ATTR = "_chuangwen_reaches_all"
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,10 @@ def scope_of(user) -> Scope:
 
 def forget(user) -> None:
     """Drop the cached scope, after the user's roles changed."""
-    if user is not None and hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
+    if user is not None:
+        for attr in (_CACHE_ATTR, _REACH_ATTR):
+            if hasattr(user, attr):
+                delattr(user, attr)
 
 
 def roles_of(user) -> frozenset[str]:
@@ -115,6 +118,26 @@ def is_system_admin(user) -> bool:
 
 def is_bureau_staff(user) -> bool:
     return bool(roles_of(user) & BUREAU_ROLES)
+
+
+def reaches_every_unit(user, roles: frozenset[str] | None = None) -> bool:
+    """Whether the user's grants (of `roles`, when given) reach every unit there is: a superuser, or
+    grants whose paths include every top-level unit's (in a one-city install: any bureau role held on
+    the bureau). Lets a list skip the path filter entirely. One small query, remembered on the user
+    object for the request like the scope."""
+    scope = scope_of(user)
+    if scope.everything:
+        return True
+    paths = scope.paths(roles)
+    if not paths:
+        return False
+    key = (roles, tuple(paths))
+    known = getattr(user, _REACH_ATTR, None)
+    if known is None or known[0] != key:
+        outside = _unit_model().objects.filter(parent__isnull=True).exclude(path__in=paths).exists()
+        known = (key, not outside)
+        setattr(user, _REACH_ATTR, known)
+    return known[1]
 
 
 def path_q(paths: list[str], path_field: str) -> Q:

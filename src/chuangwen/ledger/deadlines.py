@@ -54,16 +54,33 @@ def compute(
 
 def light(problem: Problem, *, now: dt.datetime | None = None, rules: LedgerSettings | None = None) -> str:
     """Green, yellow (little time left), red (overdue); none for problems not waiting on the school."""
-    if problem.status not in OPEN_STATUSES or problem.status == Status.NEW or problem.deadline is None:
+    return light_of(
+        problem.status,
+        problem.deadline,
+        start=problem.assigned_at or problem.found_at,
+        now=now,
+        rules=rules,
+    )
+
+
+def light_of(
+    status: str,
+    deadline: dt.datetime | None,
+    *,
+    start: dt.datetime,
+    now: dt.datetime | None = None,
+    rules: LedgerSettings | None = None,
+) -> str:
+    """`light` from the fields it needs (`start`: assigned, else found), for rows read as values."""
+    if status not in OPEN_STATUSES or status == Status.NEW or deadline is None:
         return Light.NONE
     now = now or timezone.now()
-    if now > problem.deadline:
+    if now > deadline:
         return Light.RED
     rules = rules or LedgerSettings.current()
-    start = problem.assigned_at or problem.found_at
-    window = max((problem.deadline - start).total_seconds(), 0)
+    window = max((deadline - start).total_seconds(), 0)
     threshold = max(rules.yellow_min_hours * 3600, window * float(rules.yellow_ratio))
-    remaining = (problem.deadline - now).total_seconds()
+    remaining = (deadline - now).total_seconds()
     return Light.YELLOW if remaining <= threshold else Light.GREEN
 
 

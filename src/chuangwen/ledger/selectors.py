@@ -60,9 +60,9 @@ def visible_problems(user, *, counting: bool = False) -> QuerySet[Problem]:
     """
     if not getattr(user, "is_authenticated", False):
         return Problem.objects.none()
-    scope = access.scope_of(user)
-    if scope.everything:
+    if access.reaches_every_unit(user, BUREAU_ROLES):  # every bureau role held on the city bureau
         return Problem.objects.all()
+    scope = access.scope_of(user)
     bureau = _schools_in(scope.paths(BUREAU_ROLES), counting=counting)
     reader = _schools_in(scope.paths(SCHOOL_READER_ROLES), counting=counting) | Q(responsible=user)
     allowed = _not_embargoed() if counting else ~EMBARGOED

@@ -24,7 +24,7 @@ def _login(client, user):
 
 
 def _numbers(response) -> set[str]:
-    return {row["p"].number for row in response.context["rows"]}
+    return {row["number"] for row in response.context["rows"]}
 
 
 def _msgs(response) -> str:
@@ -135,6 +135,19 @@ def test_filters_narrow_the_list(client, city, setup):
     assert client.get("/ledger/?school=abc&standard=-&status=nope&page=x").status_code == 200
     response = client.get("/ledger/?school=abc&status=open")
     assert response.status_code == 200 and len(_numbers(response)) == 4
+
+
+def test_list_rows_show_markup_as_text_and_link_each_problem(client, city, setup):
+    """The rows are built in Python (ledger/list_rows.py): every value from a user is escaped."""
+    problem = make_problem(city, setup, description='<script>alert("x")</script>墙面', location="东楼 & 西楼")
+    response = _login(client, city.users[Role.OFFICE]).get("/ledger/")
+    html = response.content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;墙面" in html and "东楼 &amp; 西楼" in html
+    assert f'<a href="/ledger/{problem.pk}/">{problem.number}</a>' in html
+    assert f'<td data-label="学校" class="text-break">{city.school_a.name}</td>' in html
+    liaison = _login(client, city.users[Role.LIAISON]).get("/ledger/").content.decode()
+    assert 'data-label="学校"' not in liaison and 'name="ids"' not in liaison  # no school column, no bulk
 
 
 def test_overdue_row_shows_the_red_light(client, city, setup):

@@ -54,3 +54,25 @@ def test_both_forms_of_the_visibility_rule_agree_for_every_role(city):
     assert outsider == {"西区问题", "暗访已提交"}
     district = set(selectors.visible_problems(district_inspector).values_list("school__name", flat=True))
     assert district == {city.school_a.name, city.school_b.name}
+
+
+def test_a_bureau_role_reads_every_problem_only_while_its_bureau_is_the_only_top_unit(city):
+    """The list skips the path filter for a bureau role on the city's bureau (access.reaches_every_unit);
+    a second top-level unit (another city in the same install) turns the filter back on."""
+    from chuangwen.core import access
+    from chuangwen.org.tests.factories import BureauFactory, SchoolFactory
+
+    setup = make_setup(city)
+    make_problem(city, setup)
+    office = city.users[Role.OFFICE]
+    assert access.reaches_every_unit(office, selectors.BUREAU_ROLES)
+    assert "org_unit" not in str(selectors.visible_problems(office).query)  # no path filter at all
+    other_city = BureauFactory(name="邻市教体局", code="other-city")
+    far = SchoolFactory(parent=other_city, name="邻市一中", code="other-school")
+    services.problem_create(school=far, description="邻市的问题", actor=UserFactory(is_superuser=True))
+    office = type(office).objects.get(pk=office.pk)  # a new request: nothing remembered
+    assert not access.reaches_every_unit(office, selectors.BUREAU_ROLES)
+    for counting in (False, True):
+        seen = set(selectors.visible_problems(office, counting=counting).values_list("description", flat=1))
+        assert "邻市的问题" not in seen and "操场东侧有垃圾未清理" in seen
+    assert not access.reaches_every_unit(city.users[Role.LIAISON], selectors.BUREAU_ROLES)  # no bureau role
