@@ -3,12 +3,15 @@ from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 
+from chuangwen.accountability.api import router as accountability_router
+from chuangwen.bulletins.api import router as bulletins_router
 from chuangwen.campaigns.api import router as campaigns_router
 from chuangwen.duty.api import router as duty_router
 from chuangwen.index.api import router as index_router
 from chuangwen.inspections.api import router as inspections_router
 from chuangwen.ledger.api import router as ledger_router
 from chuangwen.org.api import router as org_router
+from chuangwen.reports.api import router as reports_router
 
 from .auth import session_auth, token_auth
 
@@ -69,3 +72,6 @@ api.add_router("/duty/", duty_router)
 api.add_router("/campaigns/", campaigns_router)
 api.add_router("/inspections/", inspections_router)
 api.add_router("/ledger/", ledger_router)
+api.add_router("/reports/", reports_router)
+api.add_router("/bulletins/", bulletins_router)
+api.add_router("/accountability/", accountability_router)

@@ -1,0 +1,7 @@
+"""Permission-matrix rows of the reports pages (see tests/test_permission_matrix.py)."""
+
+from __future__ import annotations
+
+from tests.matrix import Route  # noqa: F401
+
+ROUTES: dict = {}
