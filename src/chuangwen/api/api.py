@@ -12,6 +12,7 @@ from chuangwen.inspections.api import router as inspections_router
 from chuangwen.ledger.api import router as ledger_router
 from chuangwen.org.api import router as org_router
 from chuangwen.reports.api import router as reports_router
+from chuangwen.reports.mock_api import router as reports_mock_router
 
 from .auth import session_auth, token_auth
 
@@ -73,5 +74,6 @@ api.add_router("/campaigns/", campaigns_router)
 api.add_router("/inspections/", inspections_router)
 api.add_router("/ledger/", ledger_router)
 api.add_router("/reports/", reports_router)
+api.add_router("/reports/mock/", reports_mock_router)
 api.add_router("/bulletins/", bulletins_router)
 api.add_router("/accountability/", accountability_router)
