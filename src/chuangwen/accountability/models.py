@@ -137,6 +137,14 @@ class Record(TimeStampedModel):
         related_name="+",
         help_text="红牌所重复的上一张牌",
     )
+    bulletin = models.ForeignKey(
+        "bulletins.Bulletin",
+        verbose_name="所依据的通报",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="accountability_records",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="登记人",
@@ -180,7 +188,12 @@ class Record(TimeStampedModel):
                 fields=["unit", "card_period"],
                 condition=Q(card_period__isnull=False),
                 name="accountability_one_card_per_unit_period",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["bulletin", "unit", "kind"],
+                condition=Q(bulletin__isnull=False),
+                name="accountability_one_record_per_bulletin_unit_kind",
+            ),
         ]
 
     def __str__(self) -> str:

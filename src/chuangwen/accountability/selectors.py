@@ -82,6 +82,7 @@ def card_rows(*, user, today: dt.date, repeat_days: int) -> list[dict]:
         visible_records(user)
         .filter(kind__in=CARD_KINDS)
         .select_related("unit", "card_period", "unit__parent")
+        .annotate(problem_count=Count("problems"))
         .order_by("unit__path", "-date", "-pk")
     )
     by_unit: dict[int, dict] = {}
