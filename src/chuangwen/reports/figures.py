@@ -33,6 +33,7 @@ from chuangwen.campaigns.models import Campaign, Round
 from chuangwen.inspections.models import NOT_APPLICABLE, Answer, Inspection
 from chuangwen.ledger.deadlines import light_of
 from chuangwen.ledger.models import LedgerSettings, Light, Problem, Status
+from chuangwen.ledger.selectors import EMBARGOED
 from chuangwen.org.models import Unit
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -157,14 +158,18 @@ def _campaign_window(campaign: Campaign) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
-def problems_of(*, campaign: Campaign, round: Round | None = None):
-    """Problems found in the campaign (or the round), of active schools, void ones included."""
+def problems_of(*, campaign: Campaign, round: Round | None = None, hide_embargoed: bool = False):
+    """Problems found in the campaign (or the round), of active schools, void ones included.
+    `hide_embargoed`: without those of an unannounced round the school may not see yet (for school users)."""
     if round is not None:
         q = Q(round_id=round.pk)
     else:
         start, end = _campaign_window(campaign)
         q = Q(round__campaign_id=campaign.pk) | Q(round__isnull=True, found_at__gte=start, found_at__lt=end)
-    return Problem.objects.filter(q, school__kind=Unit.Kind.SCHOOL, school__is_active=True).order_by()
+    qs = Problem.objects.filter(q, school__kind=Unit.Kind.SCHOOL, school__is_active=True)
+    if hide_embargoed:
+        qs = qs.exclude(EMBARGOED)
+    return qs.order_by()
 
 
 def _counted_inspections(*, campaign: Campaign, round: Round | None):
@@ -210,10 +215,14 @@ def _competition_ranks(scored: list[tuple[int, Decimal]]) -> dict[int, int]:
 # --- schools ---------------------------------------------------------------------------------------
 
 
-def school_figures(*, campaign, round=None, schools=None, now=None) -> list[SchoolFigures]:
+def school_figures(
+    *, campaign, round=None, schools=None, now=None, hide_embargoed: bool = False
+) -> list[SchoolFigures]:
     """Every active school (or the given queryset / ids), ordered by rank (None last), then name.
 
-    Ranks are over every active school whatever `schools` is (see the module docstring)."""
+    Ranks are over every active school whatever `schools` is (see the module docstring).
+    `hide_embargoed`: leave out problems an unannounced round still holds back from the school (what a
+    school's own people are shown)."""
     now = now or timezone.now()
     type_labels = dict(Unit.SchoolType.choices)
     units = list(
@@ -224,7 +233,7 @@ def school_figures(*, campaign, round=None, schools=None, now=None) -> list[Scho
     latest, self_scores, counts = _counted_inspections(campaign=campaign, round=round)
     problem_rows = {
         row["school_id"]: row
-        for row in problems_of(campaign=campaign, round=round)
+        for row in problems_of(campaign=campaign, round=round, hide_embargoed=hide_embargoed)
         .values("school_id")
         .annotate(
             problems=Count("pk", filter=~Q(status=Status.VOID)),
@@ -309,13 +318,27 @@ def city_figures(*, campaign, round=None, now=None, schools=None) -> CityFigures
     """The city's figures (or those of the given schools: a district, a school type)."""
     now = now or timezone.now()
     rows = school_figures(campaign=campaign, round=round, schools=schools, now=now)
-    applicable = sum((f.applicable for f in rows if f.score is not None), Decimal(0))
-    obtained = sum((f.obtained for f in rows if f.score is not None), Decimal(0))
+    return city_from_rows(rows, campaign=campaign, round=round, now=now, narrowed=schools is not None)
+
+
+def weighted_score(rows: list[SchoolFigures]) -> Decimal | None:
+    """Σ obtained ÷ Σ applicable × 100 over the rows' counted inspections (None when none)."""
+    scored = [f for f in rows if f.score is not None]
+    applicable = sum((f.applicable for f in scored), Decimal(0))
+    obtained = sum((f.obtained for f in scored), Decimal(0))
+    return _pct(obtained, applicable)
+
+
+def city_from_rows(
+    rows: list[SchoolFigures], *, campaign, round=None, now=None, narrowed: bool = True
+) -> CityFigures:
+    """`city_figures` from school rows already computed (a page that shows both reads them once).
+    `narrowed`: the rows are not every active school, so the problem queries are narrowed to them."""
+    now = now or timezone.now()
     problems = sum(f.problems for f in rows)
     closed = sum(f.closed for f in rows)
-
     qs = problems_of(campaign=campaign, round=round)
-    if schools is not None:
+    if narrowed:
         qs = qs.filter(school_id__in=[f.school_id for f in rows])
     by_status = dict.fromkeys(Status.values, 0)
     for row in qs.values("status").annotate(n=Count("pk")):
@@ -326,7 +349,7 @@ def city_figures(*, campaign, round=None, now=None, schools=None) -> CityFigures
     for status, deadline, assigned_at, found_at in open_rows:
         by_light[light_of(status, deadline, start=assigned_at or found_at, now=now, rules=rules)] += 1
     return CityFigures(
-        score=_pct(obtained, applicable),
+        score=weighted_score(rows),
         schools=len(rows),
         inspected_schools=sum(1 for f in rows if f.score is not None),
         problems=problems,

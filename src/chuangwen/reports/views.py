@@ -1,1 +1,83 @@
-"""Pages of reports."""
+"""Pages of the dashboards and rankings: the city dashboard, the 大屏, a school's dashboard, the rankings
+and their Excel export. Thin: filters → selectors/figures (through `dashboard`) → template.
+
+Who sees what is in `selectors` (module docstring).
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from chuangwen.org.models import Unit
+
+from . import dashboard, rankings, selectors
+
+
+def _filter_context(user, filters: selectors.Filters) -> dict:
+    return {
+        "filters": filters,
+        "campaigns": selectors.campaign_choices(),
+        "rounds": selectors.round_choices(filters.campaign),
+        "districts": selectors.districts(selectors.bureau_schools(user)),
+        "school_types": Unit.SchoolType.choices,
+    }
+
+
+@login_required
+def city(request):
+    selectors.require_city(request.user)
+    filters = selectors.filters_for(request.user, request.GET)
+    data = dashboard.city_dashboard(user=request.user, filters=filters)
+    context = _filter_context(request.user, filters) | {"data": data, "query": filters.query()}
+    return render(request, "reports/city.html", context)
+
+
+@login_required
+def screen(request):
+    selectors.require_city(request.user)
+    filters = selectors.filters_for(request.user, request.GET)
+    data = dashboard.city_dashboard(user=request.user, filters=filters, with_coverage=False)
+    return render(
+        request, "reports/screen.html", {"data": data, "filters": filters, "query": filters.query()}
+    )
+
+
+@login_required
+def school(request, school_id: int):
+    unit = selectors.school_for(request.user, school_id)
+    as_bureau = selectors.sees_as_bureau(request.user, unit)
+    filters = selectors.filters_for(request.user, request.GET)
+    data = dashboard.school_dashboard(user=request.user, school=unit, filters=filters, as_bureau=as_bureau)
+    tasks = dashboard.school_tasks(user=request.user, school=unit, campaign=filters.campaign)
+    context = {
+        "unit": unit,
+        "data": data,
+        "tasks": tasks,
+        "as_bureau": as_bureau,
+        "filters": filters,
+        "campaigns": selectors.campaign_choices(),
+        "rounds": selectors.round_choices(filters.campaign),
+    }
+    return render(request, "reports/school.html", context)
+
+
+@login_required
+def ranking_list(request):
+    selectors.require_city(request.user)
+    filters = selectors.filters_for(request.user, request.GET)
+    rows = rankings.ranked(filters)
+    context = _filter_context(request.user, filters) | {
+        "rows": rows,
+        "sorts": selectors.SORTS,
+        "sort_links": [(key, label, filters.query(sort=key)) for key, label in selectors.SORTS.items()],
+        "query": filters.query(),
+    }
+    return render(request, "reports/rankings.html", context)
+
+
+@login_required
+def ranking_export(request):
+    selectors.require_city(request.user)
+    filters = selectors.filters_for(request.user, request.GET)
+    return rankings.export_response(filters, request=request)

@@ -1,0 +1,251 @@
+"""The dashboards' data as plain, JSON-ready dicts: the pages render them (tables, and `json_script` for the
+charts), the 大屏 fetches the same dict from the API every minute, and the API returns it typed.
+
+Numbers are read from `figures` only; this module arranges them (by district, by school type, links).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+
+from django.urls import reverse
+
+from chuangwen.ledger import selectors as ledger_selectors
+from chuangwen.ledger.models import Light, Status
+from chuangwen.org.models import Unit
+
+from . import figures
+from .selectors import Filters
+
+STATUS_LABELS = dict(Status.choices)
+LIGHT_LABELS = {Light.GREEN: "正常", Light.YELLOW: "临期", Light.RED: "逾期", Light.NONE: "未计时"}
+LOST_LIMIT = 10
+
+
+def num(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+def ledger_url(**params) -> str:
+    from urllib.parse import urlencode
+
+    return reverse("ledger:list") + "?" + urlencode({k: v for k, v in params.items() if v not in (None, "")})
+
+
+def school_row(f: figures.SchoolFigures) -> dict:
+    return {
+        "id": f.school_id,
+        "name": f.name,
+        "school_type": f.school_type,
+        "school_type_label": f.school_type_label,
+        "district": f.district,
+        "score": num(f.score),
+        "self_score": num(f.self_score),
+        "vetoed": f.vetoed,
+        "inspections": f.inspections,
+        "problems": f.problems,
+        "open_problems": f.open_problems,
+        "overdue": f.overdue,
+        "closed": f.closed,
+        "rectification_rate": num(f.rectification_rate),
+        "rank": f.rank,
+        "rank_in_type": f.rank_in_type,
+        "url": reverse("reports:school", args=[f.school_id]),
+    }
+
+
+def city_row(c: figures.CityFigures) -> dict:
+    return {
+        "score": num(c.score),
+        "schools": c.schools,
+        "inspected_schools": c.inspected_schools,
+        "problems": c.problems,
+        "open_problems": c.open_problems,
+        "overdue": c.overdue,
+        "closed": c.closed,
+        "rectification_rate": num(c.rectification_rate),
+        "median_days_to_close": num(c.median_days_to_close),
+        "by_status": [
+            {"key": key, "label": STATUS_LABELS[key], "count": n, "url": ledger_url(status=key)}
+            for key, n in c.by_status.items()
+        ],
+        "by_light": [{"key": key, "label": LIGHT_LABELS[key], "count": n} for key, n in c.by_light.items()],
+    }
+
+
+def _groups(rows: list[figures.SchoolFigures], key) -> list[dict]:
+    """Figures of groups of schools (a district, a school type): the same rules as the city's."""
+    grouped: dict[str, list[figures.SchoolFigures]] = defaultdict(list)
+    for f in rows:
+        grouped[key(f)].append(f)
+    out = []
+    for name, members in grouped.items():
+        problems = sum(f.problems for f in members)
+        closed = sum(f.closed for f in members)
+        out.append(
+            {
+                "name": name,
+                "schools": len(members),
+                "inspected_schools": sum(1 for f in members if f.score is not None),
+                "score": num(figures.weighted_score(members)),
+                "problems": problems,
+                "open_problems": sum(f.open_problems for f in members),
+                "overdue": sum(f.overdue for f in members),
+                "rectification_rate": num(figures._pct(closed, problems)),
+            }
+        )
+    return sorted(out, key=lambda g: (g["score"] is None, -(g["score"] or 0), g["name"]))
+
+
+def loss_row(s: figures.StandardLoss) -> dict:
+    return {
+        "id": s.standard_id,
+        "code": s.code,
+        "text": s.text,
+        "points": num(s.points),
+        "lost": num(s.lost),
+        "schools_losing": s.schools_losing,
+        "schools_checked": s.schools_checked,
+        "url": ledger_url(standard=s.standard_id),
+        "worst": [
+            {"id": pk, "name": name, "lost": num(lost), "url": reverse("reports:school", args=[pk])}
+            for pk, name, lost in s.worst
+        ],
+    }
+
+
+def coverage_of(user, filters: Filters) -> dict | None:
+    """Responsibility coverage (duty app): applicable standard × school pairs with an owner."""
+    from chuangwen.duty.selectors import coverage
+
+    if filters.campaign is None:
+        return None
+    cov = coverage(
+        user=user,
+        edition=filters.campaign.edition,
+        school_type=filters.school_type,
+        district=str(filters.district.pk) if filters.district else "",
+    )
+    worst = sorted((s for s in cov.schools if s.unowned), key=lambda s: (-s.unowned, s.name))[:5]
+    return {
+        "applicable": cov.applicable,
+        "owned": cov.owned,
+        "unowned": cov.unowned_count,
+        "percent": round(cov.percent, 1) if cov.applicable else None,
+        "url": reverse("duty:coverage"),
+        "worst": [
+            {"id": s.id, "name": s.name, "unowned": s.unowned, "url": reverse("reports:school", args=[s.id])}
+            for s in worst
+        ],
+    }
+
+
+def city_dashboard(*, user, filters: Filters, with_coverage: bool = True) -> dict:
+    """Everything the city dashboard and the 大屏 show, for the filters' campaign / round / schools."""
+    campaign = filters.campaign
+    if campaign is None:
+        return {"campaign": None}
+    rows = figures.school_figures(campaign=campaign, round=filters.round, schools=filters.schools)
+    city = figures.city_from_rows(
+        rows, campaign=campaign, round=filters.round, narrowed=filters.schools is not None
+    )
+    trend = figures.round_trend(campaign=campaign, schools=filters.schools)
+    lost = figures.lost_points(
+        campaign=campaign, round=filters.round, limit=LOST_LIMIT, schools=filters.schools
+    )
+    return {
+        "campaign": {"id": campaign.pk, "name": campaign.name},
+        "round": {"id": filters.round.pk, "name": filters.round.name} if filters.round else None,
+        "district": filters.district.name if filters.district else "",
+        "school_type": filters.school_type_label,
+        "city": city_row(city),
+        "inspected_any": city.inspected_schools > 0,
+        "trend": [
+            {
+                "id": p.round_id,
+                "name": p.name,
+                "kind": p.kind,
+                "kind_label": p.kind_label,
+                "start_date": p.start_date.isoformat(),
+                "score": num(p.score),
+                "inspected_schools": p.inspected_schools,
+                "url": ledger_url(round=p.round_id),
+            }
+            for p in trend
+        ],
+        "lost": [loss_row(s) for s in lost],
+        "schools": [school_row(f) for f in rows],
+        "by_district": _groups(rows, lambda f: f.district or "市直"),
+        "by_type": _groups(rows, lambda f: f.school_type_label),
+        "coverage": coverage_of(user, filters) if with_coverage else None,
+    }
+
+
+def school_dashboard(*, user, school: Unit, filters: Filters, as_bureau: bool) -> dict:
+    """One school against the city and its type: score, ranks, problems, lost points, tasks.
+
+    The school's own people do not see the problems an unannounced round still holds back."""
+    campaign = filters.campaign
+    if campaign is None:
+        return {"campaign": None}
+    hide = not as_bureau
+    rows = figures.school_figures(campaign=campaign, round=filters.round, hide_embargoed=hide)
+    mine = next((f for f in rows if f.school_id == school.pk), None)
+    same_type = [f for f in rows if f.school_type == school.school_type]
+    lost = [
+        loss_row(s) for s in figures.lost_points(campaign=campaign, round=filters.round, schools=[school.pk])
+    ]
+    open_problems = list(
+        ledger_selectors.problem_list(user=user, school_id=school.pk, status="open")
+        .filter(pk__in=figures.problems_of(campaign=campaign, round=filters.round).values("pk"))
+        .values("pk", "description", "status", "deadline", "standard__code")[:10]
+    )
+    return {
+        "campaign": {"id": campaign.pk, "name": campaign.name},
+        "round": {"id": filters.round.pk, "name": filters.round.name} if filters.round else None,
+        "school": school_row(mine) if mine else None,
+        "city_average": num(figures.weighted_score(rows)),
+        "type_average": num(figures.weighted_score(same_type)),
+        "type_label": dict(Unit.SchoolType.choices).get(school.school_type, ""),
+        "ranked": sum(1 for f in rows if f.rank is not None),
+        "ranked_in_type": sum(1 for f in same_type if f.rank is not None),
+        "lost": lost,
+        "open_list": [
+            {
+                "id": p["pk"],
+                "description": p["description"][:60],
+                "status": STATUS_LABELS.get(p["status"], p["status"]),
+                "deadline": p["deadline"].isoformat() if p["deadline"] else None,
+                "standard": p["standard__code"] or "",
+                "url": reverse("ledger:detail", args=[p["pk"]]),
+            }
+            for p in open_problems
+        ],
+        "links": {
+            "open": ledger_url(school=school.pk, status="open"),
+            "overdue": ledger_url(school=school.pk, overdue="1"),
+            "all": ledger_url(school=school.pk),
+        },
+    }
+
+
+def school_tasks(*, user, school: Unit, campaign) -> dict:
+    """The school's duty tasks (open ones first), and its applicable standards without an owner."""
+    from chuangwen.duty.models import Task
+    from chuangwen.duty.selectors import school_assignments, task_list
+
+    if campaign is None:
+        return {"tasks": [], "unowned": []}
+    tasks = (
+        task_list(user=user, school=school)
+        .filter(standard__edition=campaign.edition)
+        .exclude(status=Task.Status.DONE)
+        .order_by("due_date", "pk")[:20]
+    )
+    unowned = [
+        row["standard"]
+        for row in school_assignments(user=user, school=school, edition=campaign.edition)
+        if row["assignment"] is None
+    ]
+    return {"tasks": list(tasks), "unowned": unowned[:20], "unowned_count": len(unowned)}
