@@ -1,7 +1,8 @@
 """What the ledger list page reads besides its rows, kept cheap because the page is opened all day:
 the filter dropdowns (schools, standards, rounds, people) and the total, both cached for a short time.
 
-- Dropdown choices are cached per user for CHOICES_TTL seconds, with their <option> HTML rendered once:
+- Dropdown choices are cached per set of grants (users with the same roles on the same units share them)
+  for CHOICES_TTL seconds, with their <option> HTML rendered once:
   a new school or round shows in a dropdown within a minute; the rows themselves are never cached.
 - The total is counted with the subquery form of the visibility rule and stops at COUNT_CAP + 1. A total
   of COUNT_CACHE_MIN or more is cached for COUNT_TTL seconds under a version that every problem save or
@@ -19,12 +20,15 @@ from html import escape
 from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
-from chuangwen.campaigns.selectors import active_edition, visible_rounds
+from chuangwen.campaigns.selectors import active_edition_id, visible_rounds
 from chuangwen.core import access
+from chuangwen.core.roles import BUREAU_ROLES, Role
 from chuangwen.index.models import Standard
+from chuangwen.org.models import Unit
 
 from .forms import people_of
 
@@ -43,28 +47,34 @@ def _options(pairs) -> str:
     )
 
 
+def _choices_key(user, bureau: bool) -> str:
+    """The dropdowns depend on the user's grants only (plus, for an inspector, the rounds they are assigned
+    to), so everyone with the same grants shares one entry: the office's staff, a school's liaisons."""
+    scope = access.scope_of(user)
+    grants = sorted((g.role, g.reach_path) for g in scope.grants)
+    personal = user.pk if Role.INSPECTOR in scope.roles else ""
+    digest = hashlib.sha256(repr((scope.everything, grants, personal)).encode()).hexdigest()[:32]
+    return f"ledger:choices:{digest}:{int(bureau)}"
+
+
 def filter_choices(user, *, bureau: bool) -> dict:
     """The dropdowns' choices and their rendered options for this user (cached CHOICES_TTL seconds)."""
-    key = f"ledger:choices:{user.pk}:{int(bureau)}"
+    key = _choices_key(user, bureau)
     found = cache.get(key)
     if found is not None:
         return found
-    schools = (
-        list(access.visible_schools(user).filter(is_active=True).order_by("path").values_list("pk", "name"))
-        if bureau
-        else []
-    )
-    edition = active_edition()
-    standards = (
-        [
-            (pk, f"{code} {text[:24]}")
-            for pk, code, text in Standard.objects.filter(edition=edition)
-            .order_by("position", "pk")
-            .values_list("pk", "code", "text")
-        ]
-        if edition
-        else []
-    )
+    schools = []
+    if bureau:
+        everywhere = access.reaches_every_unit(user, BUREAU_ROLES)
+        reach = Unit.objects.filter(kind=Unit.Kind.SCHOOL) if everywhere else access.visible_schools(user)
+        schools = list(reach.filter(is_active=True).order_by("path").values_list("pk", "name"))
+    # The active campaign's edition as a subquery: one query for the standards instead of two.
+    standards = [
+        (pk, f"{code} {text[:24]}")
+        for pk, code, text in Standard.objects.filter(edition_id=Subquery(active_edition_id()))
+        .order_by("position", "pk")
+        .values_list("pk", "code", "text")
+    ]
     rounds = list(visible_rounds(user).order_by("-start_date", "-pk").values_list("pk", "name")[:100])
     # School users pick among their school's people; bureau users choose a school first (see the page).
     people = (
@@ -99,7 +109,7 @@ def problems_changed(**kwargs) -> None:
 
 def forget(user) -> None:
     """Drop what the list page keeps for this user: the dropdowns and every cached total."""
-    cache.delete_many([f"ledger:choices:{user.pk}:0", f"ledger:choices:{user.pk}:1"])
+    cache.delete_many([_choices_key(user, False), _choices_key(user, True)])
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 

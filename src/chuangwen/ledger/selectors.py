@@ -64,7 +64,11 @@ def visible_problems(user, *, counting: bool = False) -> QuerySet[Problem]:
         return Problem.objects.all()
     scope = access.scope_of(user)
     bureau = _schools_in(scope.paths(BUREAU_ROLES), counting=counting)
-    reader = _schools_in(scope.paths(SCHOOL_READER_ROLES), counting=counting) | Q(responsible=user)
+    reader = _schools_in(scope.paths(SCHOOL_READER_ROLES), counting=counting)
+    # Only for someone responsible for a problem at all (one index lookup): the OR on the person keeps
+    # the databases from using the school index, which doubled a district office's count.
+    if Problem.objects.filter(responsible=user).exists():
+        reader |= Q(responsible=user)
     allowed = _not_embargoed() if counting else ~EMBARGOED
     return Problem.objects.filter(bureau | (reader & allowed))
 

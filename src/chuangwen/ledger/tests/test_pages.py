@@ -713,3 +713,24 @@ def test_dropdown_labels_are_escaped(client, city, setup):
     page = _msgs(client.get("/ledger/"))
     assert "&lt;b onclick=&quot;x&quot;&gt;东区&amp;一小&lt;/b&gt;" in page
     assert '<b onclick="x">' not in page
+
+
+def test_users_with_the_same_grants_share_the_dropdowns_and_others_do_not(client, city, setup):
+    """The dropdowns are cached per set of grants: a second office user reads the first one's entry, a
+    school's liaison (other grants) and an inspector (their own assigned rounds) never do."""
+    from chuangwen.org.tests.factories import MembershipFactory, UserFactory
+
+    make_problem(city, setup)
+    colleague = UserFactory(username="office2")
+    MembershipFactory(user=colleague, unit=city.bureau, role=Role.OFFICE)
+    _login(client, city.users[Role.OFFICE]).get("/ledger/")
+    with CaptureQueriesContext(connection) as shared:
+        assert _login(client, colleague).get("/ledger/").status_code == 200
+    assert not [q for q in shared.captured_queries if q["sql"].find('FROM "index_standard"') > 0]  # cached
+    with CaptureQueriesContext(connection) as school:
+        page = _msgs(_login(client, city.users[Role.LIAISON]).get("/ledger/"))
+    assert [q for q in school.captured_queries if q["sql"].find('FROM "index_standard"') > 0]
+    assert f">{city.school_c.name}</option>" not in page  # not the bureau's school dropdown
+    with CaptureQueriesContext(connection) as inspector:
+        _login(client, city.users[Role.INSPECTOR]).get("/ledger/")
+    assert [q for q in inspector.captured_queries if q["sql"].find('FROM "index_standard"') > 0]
