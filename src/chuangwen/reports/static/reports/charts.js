@@ -38,7 +38,7 @@
       return {
         tooltip: { trigger: "axis" },
         grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
-        xAxis: { type: "category", data: rows.map(function (r) { return short(r.label, 6); }), axisLabel: { interval: 0 } },
+        xAxis: { type: "category", data: rows.map(function (r) { return r.label.replace(/（.*）/, ""); }), axisLabel: { interval: 0, hideOverlap: false } },
         yAxis: { type: "value", minInterval: 1 },
         series: [{ type: "bar", name: "问题数", label: { show: true, position: "top" },
                    data: rows.map(function (r) { return { value: r.count, url: r.url, itemStyle: { color: STATUS_COLORS[r.key] } }; }) }]
