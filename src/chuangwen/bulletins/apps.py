@@ -9,6 +9,12 @@ class BulletinsConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import m2m_changed
 
+        from chuangwen.core.management.commands.worker import register_loop
+
+        from .schedule import ScheduleThread
+
+        register_loop(ScheduleThread)
+
         from .models import Bulletin
         from .signals import refuse_list_changes_when_issued
 
