@@ -9,7 +9,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from chuangwen.core import access
 
@@ -181,13 +181,16 @@ def mock_create_round(request, payload: MockRoundIn):
         actor=request.user,
         request=request,
     )
-    return 201, {
-        "id": round_.pk,
-        "name": round_.name,
-        "kind": round_.kind,
-        "campaign_id": round_.campaign_id,
-        "sample_size": round_.sample_size,
-        "sample_seed": round_.sample_seed,
-        "sample_strata": round_.sample_strata,
-        "school_ids": sorted(round_.schools.values_list("pk", flat=True)),
-    }
+    return Status(
+        201,
+        {
+            "id": round_.pk,
+            "name": round_.name,
+            "kind": round_.kind,
+            "campaign_id": round_.campaign_id,
+            "sample_size": round_.sample_size,
+            "sample_seed": round_.sample_seed,
+            "sample_strata": round_.sample_strata,
+            "school_ids": sorted(round_.schools.values_list("pk", flat=True)),
+        },
+    )
