@@ -340,7 +340,8 @@ INTERVAL = 3600
 
 
 class CardsThread(threading.Thread):
-    """Started by `chuangwen worker`: evaluates the periods that are over (idempotent, so hourly is safe)."""
+    """Started by `chuangwen worker`: evaluates the periods that are over (idempotent, so hourly is safe)
+    and makes any records an issued bulletin should have given (if its signal's receiver failed)."""
 
     def __init__(self, interval: float = INTERVAL) -> None:
         super().__init__(name="accountability-cards", daemon=True)
@@ -354,5 +355,11 @@ class CardsThread(threading.Thread):
                 cards_evaluate()
             except Exception:
                 log.exception("card evaluation failed")
+            try:
+                from .receivers import sweep_bulletins
+
+                sweep_bulletins()
+            except Exception:
+                log.exception("bulletin sweep failed")
             finally:
                 close_old_connections()

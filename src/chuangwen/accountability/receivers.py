@@ -4,6 +4,7 @@ sent on commit with `bulletin_id=`)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.db import transaction
@@ -12,10 +13,7 @@ from django.utils import timezone
 from .models import Kind, Record, Source
 
 log = logging.getLogger(__name__)
-
-
-def has_bulletin_link() -> bool:
-    return any(f.name == "bulletin" for f in Record._meta.get_fields())
+SWEEP_DAYS = 30
 
 
 def _bulletin_label(bulletin) -> str:
@@ -64,16 +62,26 @@ def records_from_bulletin(*, bulletin_id: int) -> list[Record]:
 
 
 def on_bulletin_issued(sender, bulletin_id: int, **kwargs) -> None:
-    records_from_bulletin(bulletin_id=bulletin_id)
+    """Runs after the issuing transaction committed: a failure here must not turn the issue into an error
+    page, so it is logged, and the worker's sweep (`sweep_bulletins`) makes the records later."""
+    try:
+        records_from_bulletin(bulletin_id=bulletin_id)
+    except Exception:
+        log.exception("accountability: records of bulletin %s not made; the sweep will retry", bulletin_id)
+
+
+def sweep_bulletins(*, days: int = SWEEP_DAYS) -> int:
+    """Make the missing records of bulletins issued in the last `days` days; returns how many were made."""
+    from chuangwen.bulletins.models import Bulletin
+
+    since = timezone.now() - dt.timedelta(days=days)
+    ids = Bulletin.objects.filter(status=Bulletin.Status.ISSUED, issued_at__gte=since).values_list(
+        "pk", flat=True
+    )
+    return sum(len(records_from_bulletin(bulletin_id=pk)) for pk in ids)
 
 
 def connect() -> None:
-    """Listen for issued bulletins once the bulletins app and this app's link to it exist."""
-    try:
-        from chuangwen.bulletins.signals import bulletin_issued
-    except ImportError:
-        return
-    if not has_bulletin_link():
-        log.warning("accountability: bulletin_issued exists but Record has no bulletin link yet")
-        return
+    from chuangwen.bulletins.signals import bulletin_issued
+
     bulletin_issued.connect(on_bulletin_issued, dispatch_uid="accountability.bulletin_issued")

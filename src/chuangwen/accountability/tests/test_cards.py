@@ -245,3 +245,11 @@ def test_onsets_of_reads_the_history():
     assert cards.onsets_of(twice, until=t(20)) == [deadline, t(15)]
     # Demo-style block shift: the problem's deadline is an hour earlier than the events say.
     assert cards.onsets_of(assigned, until=t(20), current_deadline=t(11)) == [t(11)]
+
+
+def test_the_worker_runs_the_evaluation():
+    from chuangwen.core.management.commands.worker import _loops
+
+    assert cards.CardsThread in _loops
+    thread = cards.CardsThread()
+    assert thread.daemon and thread.name == "accountability-cards"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import time_machine
+
 from chuangwen.accountability.models import Kind, Record, Source
 from chuangwen.bulletins.models import Bulletin
 from chuangwen.bulletins.signals import bulletin_issued
@@ -58,3 +60,47 @@ def test_draft_or_missing_bulletins_give_nothing(city):
     bulletin_issued.send(sender=Bulletin, bulletin_id=draft.pk)
     bulletin_issued.send(sender=Bulletin, bulletin_id=draft.pk + 1000)
     assert not Record.objects.exists()
+
+
+def test_issuing_through_the_bulletins_service_records_on_commit(city, django_capture_on_commit_callbacks):
+    from chuangwen.bulletins import services as bulletins
+
+    office = city.users[Role.OFFICE]
+    setup = make_setup(city)
+    bulletin = bulletins.bulletin_create(
+        campaign=setup.campaign,
+        actor=office,
+        period_start=dt.date(2026, 11, 1),
+        period_end=dt.date(2026, 11, 20),
+        title="关于11月创文工作情况的通报",
+    )
+    bulletins.bulletin_update(
+        bulletin=bulletin, actor=office, commended=[city.school_a], criticised=[city.school_c]
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        bulletins.bulletin_issue(bulletin=bulletin, actor=office)
+    bulletin.refresh_from_db()
+    records = Record.objects.filter(bulletin=bulletin).order_by("kind")
+    assert [(r.unit_id, r.kind) for r in records] == [
+        (city.school_a.pk, Kind.COMMEND),
+        (city.school_c.pk, Kind.CRITICISE),
+    ]
+    assert all(bulletin.number in r.reason for r in records)
+
+
+def test_a_failing_receiver_does_not_break_issuing_and_the_sweep_catches_up(city, monkeypatch):
+    from chuangwen.accountability import receivers
+
+    bulletin = _bulletin(city)
+
+    def broken(**kwargs):
+        raise RuntimeError("database hiccup")
+
+    monkeypatch.setattr(receivers, "records_from_bulletin", broken)
+    bulletin_issued.send(sender=Bulletin, bulletin_id=bulletin.pk)  # logged, not raised
+    assert not Record.objects.exists()
+    monkeypatch.undo()
+    with time_machine.travel(dt.datetime(2026, 11, 27, 10, 0, tzinfo=SHANGHAI)):
+        assert receivers.sweep_bulletins() == 3
+        assert receivers.sweep_bulletins() == 0
+    assert Record.objects.filter(bulletin=bulletin).count() == 3
