@@ -47,6 +47,7 @@ from chuangwen.campaigns import services as campaign_services
 from chuangwen.campaigns.models import Campaign, Round
 from chuangwen.core import access
 from chuangwen.core.roles import Role
+from chuangwen.index.models import Standard
 from chuangwen.inspections.models import NOT_APPLICABLE, Answer
 from chuangwen.org.models import Unit
 
@@ -305,7 +306,7 @@ def likely_losses(
     *, campaign: Campaign, units: list, allocation: dict[str, int], labels: dict[str, str], limit=LIKELY_LIMIT
 ) -> tuple[list[LikelyLoss], list[str]]:
     """Standards by the probability that a drawn school loses points on them (see the module docstring),
-    and the labels of drawn types with no inspected school (left out of these weights). Two queries."""
+    and the labels of drawn types with no inspected school (left out of these weights). Three queries."""
     latest, _, _ = figures._counted_inspections(campaign=campaign, round=None)
     type_of = {u.pk: u.school_type or "" for u in units}
     inspected: dict[str, int] = defaultdict(int)
@@ -320,37 +321,24 @@ def likely_losses(
     if not inspection_ids or not weights_total:
         return [], missing
     lost_expr = ExpressionWrapper(F("standard__points") - F("points"), output_field=DecimalField())
+    # One answer per (inspection, standard), so counting rows counts schools; the standards' texts are
+    # read apart (grouping by long texts costs more than the second query).
     rows = (
         Answer.objects.filter(inspection_id__in=inspection_ids)
         .exclude(result=NOT_APPLICABLE)
         .order_by()
-        .values(
-            "standard_id",
-            "standard__code",
-            "standard__text",
-            "standard__points",
-            "inspection__school__school_type",
-        )
+        .values("standard_id", "inspection__school__school_type")
         .annotate(
             lost=Sum(lost_expr),
-            checked=Count("inspection_id", distinct=True),
-            losing=Count("inspection_id", distinct=True, filter=Q(points__lt=F("standard__points"))),
+            checked=Count("pk"),
+            losing=Count("pk", filter=Q(points__lt=F("standard__points"))),
         )
     )
     per_standard: dict[int, dict] = {}
     for row in rows:
         key = row["inspection__school__school_type"] or ""
         entry = per_standard.setdefault(
-            row["standard_id"],
-            {
-                "code": row["standard__code"],
-                "text": row["standard__text"],
-                "points": row["standard__points"],
-                "p": Fraction(0),
-                "e": Fraction(0),
-                "losing": 0,
-                "checked": 0,
-            },
+            row["standard_id"], {"p": Fraction(0), "e": Fraction(0), "losing": 0, "checked": 0}
         )
         entry["losing"] += row["losing"]
         entry["checked"] += row["checked"]
@@ -358,19 +346,22 @@ def likely_losses(
             weight = Fraction(allocation[key], weights_total)
             entry["p"] += weight * Fraction(row["losing"], inspected[key])
             entry["e"] += weight * Fraction(Decimal(str(row["lost"] or 0))) / inspected[key]
+    losing = [pk for pk, e in per_standard.items() if e["p"] > 0]
+    standards = {
+        s["pk"]: s for s in Standard.objects.filter(pk__in=losing).values("pk", "code", "text", "points")
+    }
     result = [
         LikelyLoss(
             standard_id=pk,
-            code=e["code"],
-            text=e["text"],
-            points=e["points"],
-            p_lose=float(e["p"]),
-            expected_lost=float(e["e"]),
-            schools_losing=e["losing"],
-            schools_checked=e["checked"],
+            code=standards[pk]["code"],
+            text=standards[pk]["text"],
+            points=standards[pk]["points"],
+            p_lose=float(per_standard[pk]["p"]),
+            expected_lost=float(per_standard[pk]["e"]),
+            schools_losing=per_standard[pk]["losing"],
+            schools_checked=per_standard[pk]["checked"],
         )
-        for pk, e in per_standard.items()
-        if e["losing"]
+        for pk in losing
     ]
     result.sort(key=lambda s: (-s.p_lose, -s.expected_lost, figures._code_key(s.code), s.standard_id))
     return (result[:limit] if limit else result), missing
