@@ -26,7 +26,18 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, DecimalField, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    Q,
+    Sum,
+)
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chuangwen.campaigns.models import Campaign, Round
@@ -299,6 +310,35 @@ def school_figures(
 # --- the city --------------------------------------------------------------------------------------
 
 
+class DaysBetween(Func):
+    """closed_at − found_at in days, as a float, computed natively by each database (Django's generic
+    datetime difference calls a Python function per row on SQLite)."""
+
+    output_field = FloatField()
+    arity = 2
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler, connection, template="(julianday(%(expressions)s))", arg_joiner=") - julianday("
+        )
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(
+            compiler,
+            connection,
+            template="(EXTRACT(EPOCH FROM (%(expressions)s)) / 86400.0)",
+            arg_joiner=" - ",
+        )
+
+    def as_sql(self, compiler, connection, **extra):
+        if connection.vendor not in ("sqlite", "postgresql") and "template" not in extra:
+            duration = ExpressionWrapper(
+                self.source_expressions[0] - self.source_expressions[1], DurationField()
+            )
+            return compiler.compile(duration)
+        return super().as_sql(compiler, connection, **extra)
+
+
 def _median_days(qs) -> Decimal | None:
     """Median of closed_at − found_at over closed problems, in days: the middle row(s) by duration,
     read with OFFSET (portable: SQLite has no percentile function)."""
@@ -306,12 +346,12 @@ def _median_days(qs) -> Decimal | None:
     n = closed.count()
     if not n:
         return None
-    duration = ExpressionWrapper(F("closed_at") - F("found_at"), output_field=DurationField())
+    days = DaysBetween(F("closed_at"), F("found_at"))
     middle = list(
-        closed.annotate(d=duration).order_by("d", "pk").values_list("d", flat=True)[(n - 1) // 2 : n // 2 + 1]
+        closed.annotate(d=days).order_by("d", "pk").values_list("d", flat=True)[(n - 1) // 2 : n // 2 + 1]
     )
-    seconds = sum(d.total_seconds() for d in middle) / len(middle)
-    return (Decimal(seconds) / Decimal(86400)).quantize(ONE, ROUND_HALF_UP)
+    values = [d.total_seconds() / 86400 if isinstance(d, dt.timedelta) else float(d) for d in middle]
+    return Decimal(str(sum(values) / len(values))).quantize(ONE, ROUND_HALF_UP)
 
 
 def city_figures(*, campaign, round=None, now=None, schools=None) -> CityFigures:
@@ -329,6 +369,23 @@ def weighted_score(rows: list[SchoolFigures]) -> Decimal | None:
     return _pct(obtained, applicable)
 
 
+def _lights(qs, *, open_count: int, now) -> dict[str, int]:
+    """Open problems by traffic light (ledger.deadlines.light_of): red and untimed ones counted in the
+    database; only the rows still running (deadline ahead) are read, for the yellow rule's window."""
+    timed = qs.filter(status__in=WAITING_ON_SCHOOL, deadline__isnull=False)
+    counts = timed.aggregate(timed=Count("pk"), red=Count("pk", filter=Q(deadline__lt=now)))
+    by_light = dict.fromkeys(Light.values, 0)
+    by_light[Light.RED] = counts["red"]
+    by_light[Light.NONE] = open_count - counts["timed"]
+    rules = LedgerSettings.current()
+    running = timed.filter(deadline__gte=now).values_list(
+        "status", "deadline", Coalesce("assigned_at", "found_at")
+    )
+    for status, deadline, began in running:
+        by_light[light_of(status, deadline, start=began, now=now, rules=rules)] += 1
+    return by_light
+
+
 def city_from_rows(
     rows: list[SchoolFigures], *, campaign, round=None, now=None, narrowed: bool = True
 ) -> CityFigures:
@@ -343,11 +400,7 @@ def city_from_rows(
     by_status = dict.fromkeys(Status.values, 0)
     for row in qs.values("status").annotate(n=Count("pk")):
         by_status[row["status"]] = row["n"]
-    by_light = dict.fromkeys(Light.values, 0)
-    rules = LedgerSettings.current()
-    open_rows = qs.exclude(status__in=DONE).values_list("status", "deadline", "assigned_at", "found_at")
-    for status, deadline, assigned_at, found_at in open_rows:
-        by_light[light_of(status, deadline, start=assigned_at or found_at, now=now, rules=rules)] += 1
+    by_light = _lights(qs, open_count=sum(n for key, n in by_status.items() if key not in DONE), now=now)
     return CityFigures(
         score=weighted_score(rows),
         schools=len(rows),
