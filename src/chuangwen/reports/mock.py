@@ -393,18 +393,25 @@ def mock_round_create(
     name: str = "",
     start_date: dt.date | None = None,
     end_date: dt.date | None = None,
+    expected_school_ids: list[int] | None = None,
     actor,
     request=None,
 ) -> Round:
     """Create a 模拟测评 round over exactly the schools `mock_draw` draws with this n and seed.
 
     The draw is repeated by `campaigns.services.round_create` over the same population, so the round
-    records the seed and the strata; the schools are checked against the preview's draw."""
+    records the seed and the strata; the schools are checked against the preview's draw.
+    `expected_school_ids`: the schools the user saw drawn; refused when the frame has changed since
+    (a school got its first score, or was added or closed), since the same seed now draws others."""
     access.require(can_create_round(actor))
     seed = check_seed(seed)
     units, _, _ = _frame(campaign=campaign, actor=actor, unscored_value=unscored_value)
     n = check_size(n, len(units))
     expected = sorted(s.pk for s in sampling.draw(units, n, seed).schools)
+    if expected_school_ids is not None and sorted(expected_school_ids) != expected:
+        raise ValidationError(
+            "抽样之后学校或检查得分有变化，同一种子现在抽中的学校与页面上的不同；请重新抽样后再创建"
+        )
     today = timezone.localdate()
     start_date = start_date or today
     round_ = campaign_services.round_create(

@@ -86,6 +86,7 @@ class MockRoundIn(Schema):
     name: str = ""
     start_date: dt.date | None = None
     end_date: dt.date | None = None
+    school_ids: list[int] | None = None  # the schools GET /draw returned; refused if they differ now
 
 
 class MockRoundOut(Schema):
@@ -178,6 +179,7 @@ def mock_create_round(request, payload: MockRoundIn):
         name=payload.name,
         start_date=payload.start_date,
         end_date=payload.end_date,
+        expected_school_ids=payload.school_ids,
         actor=request.user,
         request=request,
     )

@@ -140,6 +140,16 @@ def mock_draw(request):
     return _render(request, form, result)
 
 
+def _school_ids(raw: str | None) -> list[int] | bool | None:
+    """The page's drawn schools ("3,5,8"): None when not sent, False when malformed."""
+    if raw is None or not raw.strip():
+        return None
+    parts = [p.strip() for p in raw.split(",")]
+    if not all(p.isdigit() for p in parts):
+        return False
+    return [int(p) for p in parts]
+
+
 @login_required
 @require_POST
 def mock_round(request):
@@ -148,8 +158,11 @@ def mock_round(request):
     form = MockForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
+        shown = _school_ids(request.POST.get("schools"))
         if data["seed"] is None:
             form.add_error("seed", "请先抽样，再按页面上的种子创建轮次")
+        elif shown is False:
+            form.add_error(None, "抽中学校的记录无效，请重新抽样")
         else:
             try:
                 round_ = mock.mock_round_create(
@@ -157,6 +170,7 @@ def mock_round(request):
                     n=data["n"],
                     seed=data["seed"],
                     unscored_value=data["unscored"],
+                    expected_school_ids=shown,
                     actor=request.user,
                     request=request,
                 )

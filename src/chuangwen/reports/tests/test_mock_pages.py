@@ -9,6 +9,7 @@ import pytest
 from chuangwen.campaigns.models import Campaign, Round
 from chuangwen.core.models import AuditEvent
 from chuangwen.core.roles import Role
+from chuangwen.org.models import Unit
 from chuangwen.reports import mock
 
 from .test_mock import build_mock_city
@@ -153,10 +154,33 @@ def test_page_button_posts_what_the_page_shows(client, mc):
     fields = dict(re.findall(r'name="(\w+)" value="([^"]*)"', form))
     assert fields["n"] == "4" and fields["seed"] == "31" and fields["campaign"] == str(mc.campaign.pk)
     assert fields["unscored"] == "50"
+    drawn = mock.mock_draw(campaign=mc.campaign, n=4, seed=31, unscored_value=50, actor=mc.office)
+    assert fields["schools"] == ",".join(str(s.school_id) for s in drawn.schools)
     client.post(ROUND_URL, fields)
     round_ = Round.objects.order_by("-pk").first()
-    drawn = mock.mock_draw(campaign=mc.campaign, n=4, seed=31, unscored_value=50, actor=mc.office)
     assert sorted(round_.schools.values_list("pk", flat=True)) == sorted(s.school_id for s in drawn.schools)
+
+
+def test_one_click_refuses_when_the_draw_is_no_longer_what_was_shown(client, mc):
+    """The page sends the schools it showed; if the same seed now draws others (a school got its first
+    score, one was closed), nothing is created and the user is asked to draw again."""
+    login(client, mc)
+    shown = mock.mock_draw(campaign=mc.campaign, n=3, seed=9, actor=mc.office)
+    ids = [s.school_id for s in shown.schools]
+    data = {"campaign": mc.campaign.pk, "n": 3, "seed": 9, "threshold": 85}
+    before = rounds()
+    # a school of the shown draw is closed since: the same seed now draws from another frame
+    Unit.objects.filter(pk=ids[0]).update(is_active=False)
+    response = client.post(ROUND_URL, {**data, "schools": ",".join(map(str, ids))})
+    assert "请重新抽样" in response.content.decode()
+    assert rounds() == before
+    response = client.post(ROUND_URL, {**data, "schools": "1,x"})
+    assert "抽中学校的记录无效" in response.content.decode()
+    assert rounds() == before
+    payload = {"n": 3, "seed": 9, "school_ids": ids}
+    response = client.post(API_ROUND, payload, content_type="application/json")
+    assert response.status_code == 422 and "请重新抽样" in str(response.json()["detail"])
+    assert rounds() == before
 
 
 @pytest.mark.parametrize(
