@@ -30,7 +30,7 @@ class MockForm(forms.Form):
         queryset=Campaign.objects.none(),
         empty_label=None,
         widget=forms.Select({"class": "form-select"}),
-        error_messages={"invalid_choice": "请选择一个创建周期"},
+        error_messages={"required": "请选择创建周期", "invalid_choice": "请选择一个创建周期"},
     )
     n = forms.IntegerField(
         label="抽样学校数",
