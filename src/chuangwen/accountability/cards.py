@@ -21,6 +21,7 @@ import logging
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import close_old_connections, transaction
@@ -38,6 +39,7 @@ from .services import _create
 log = logging.getLogger(__name__)
 
 WAITING = frozenset({Status.ASSIGNED, Status.IN_PROGRESS})
+CHUNK = 900
 MAX_PERIODS_PER_RUN = 400  # a run catching up after a long pause stops here; the next run goes on
 LIMITS = {"threshold": (1, 100), "period_days": (1, 366), "repeat_days": (0, 3660)}
 
@@ -56,7 +58,7 @@ def _parse(value) -> dt.datetime | None:
         return None
 
 
-def _deadline_set(event: ProblemEvent) -> tuple[bool, dt.datetime | None]:
+def _deadline_set(event) -> tuple[bool, dt.datetime | None]:
     """Whether the event set the deadline, and to what."""
     data = event.data or {}
     if event.kind == ProblemEvent.Kind.MOVE and event.move in ("assign", "reopen"):
@@ -66,7 +68,7 @@ def _deadline_set(event: ProblemEvent) -> tuple[bool, dt.datetime | None]:
     return False, None
 
 
-def onsets_of(events: list[ProblemEvent], *, until: dt.datetime, current_deadline=None) -> list[dt.datetime]:
+def onsets_of(events: list, *, until: dt.datetime, current_deadline=None) -> list[dt.datetime]:
     """The moments before `until` at which the problem became overdue, from its events in order.
 
     `current_deadline`: the problem's deadline now. When history was moved as a block (the demo city
@@ -112,12 +114,27 @@ def _voided_by(problem_ids, as_of: dt.datetime) -> set[int]:
     )
 
 
+class Step(NamedTuple):
+    """What onsets_of reads of a ProblemEvent."""
+
+    at: dt.datetime
+    kind: str
+    move: str
+    to_status: str
+    data: dict
+
+
 def overdue_in(start: dt.datetime, end: dt.datetime, *, as_of: dt.datetime, schools=None) -> dict[int, dict]:
     """{problem_id: {"school_id", "onset"}} for the problems that went overdue in [start, end): the first
-    onset in the window. Candidates: problems changed since `start`, or whose deadline (unchanged since)
-    falls in the window; their events are read in one query."""
+    onset in the window.
+
+    Candidates: problems whose deadline now falls in the window, and problems with any event since `start`
+    (an onset in the window is either a deadline in the window — still the problem's deadline unless an
+    event changed it since — or an event in the window). Their events are read in one query, as tuples.
+    """
+    touched = ProblemEvent.objects.filter(at__gte=start).values("problem_id")
     qs = Problem.objects.filter(assigned_at__isnull=False, found_at__lt=end).filter(
-        Q(updated_at__gte=start) | Q(deadline__gte=start, deadline__lt=end)
+        Q(deadline__gte=start, deadline__lt=end) | Q(pk__in=touched)
     )
     if schools is not None:
         qs = qs.filter(school__in=schools)
@@ -126,15 +143,20 @@ def overdue_in(start: dt.datetime, end: dt.datetime, *, as_of: dt.datetime, scho
         return {}
     candidates = {pk: school_id for pk, school_id, _ in rows}
     deadlines = {pk: deadline for pk, _, deadline in rows}
-    events: dict[int, list[ProblemEvent]] = defaultdict(list)
-    history = (
-        ProblemEvent.objects.filter(problem_id__in=list(candidates), at__lt=end)
-        .only("problem_id", "kind", "move", "to_status", "at", "data")
-        .order_by("problem_id", "at", "pk")
-    )
-    for event in history.iterator(chunk_size=2000):
-        events[event.problem_id].append(event)
-    void = _voided_by(list(candidates), as_of)
+    events: dict[int, list[Step]] = defaultdict(list)
+    ids = sorted(candidates)
+    void: set[int] = set()
+    # In chunks of ids (the candidate query is not repeated as a subquery; SQLite caps parameters).
+    for i in range(0, len(ids), CHUNK):
+        chunk = ids[i : i + CHUNK]
+        history = (
+            ProblemEvent.objects.filter(problem_id__in=chunk, at__lt=end)
+            .order_by("problem_id", "at", "pk")
+            .values_list("problem_id", "at", "kind", "move", "to_status", "data")
+        )
+        for problem_id, *step in history:
+            events[problem_id].append(Step(*step))
+        void |= _voided_by(chunk, as_of)
     found: dict[int, dict] = {}
     for pk, school_id in candidates.items():
         if pk in void:
