@@ -6,6 +6,7 @@ Numbers are read from `figures` only; this module arranges them (by district, by
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from decimal import Decimal
 
@@ -115,12 +116,45 @@ def loss_row(s: figures.StandardLoss) -> dict:
     }
 
 
+COVERAGE_SECONDS = 60
+
+
 def coverage_of(user, filters: Filters) -> dict | None:
-    """Responsibility coverage (duty app): applicable standard × school pairs with an owner."""
-    from chuangwen.duty.selectors import coverage
+    """Responsibility coverage (duty app): applicable standard × school pairs with an owner.
+
+    The duty app builds the whole school × standard matrix for it (a sixth of the dashboard's time with
+    200 schools × 100 standards), so the totals are cached for a minute under the duty app's version of
+    responsibilities, which every assignment, task and edition change bumps: a new owner shows at once;
+    only a school added or closed may take up to a minute to count."""
+    from django.core.cache import cache
+
+    from chuangwen.core import access
+    from chuangwen.duty.selectors import MY_DUTIES_VERSION_KEY
 
     if filters.campaign is None:
         return None
+    scope = access.scope_of(user)
+    reach = "*" if scope.everything else hashlib.sha256(",".join(scope.paths()).encode()).hexdigest()[:16]
+    key = "cw:reports:coverage:" + ":".join(
+        str(part)
+        for part in (
+            cache.get(MY_DUTIES_VERSION_KEY, "0"),
+            reach,
+            filters.campaign.edition_id,
+            filters.district.pk if filters.district else "",
+            filters.school_type,
+        )
+    )
+    found = cache.get(key)
+    if found is None:
+        found = _coverage(user, filters)
+        cache.set(key, found, COVERAGE_SECONDS)
+    return found
+
+
+def _coverage(user, filters: Filters) -> dict:
+    from chuangwen.duty.selectors import coverage
+
     cov = coverage(
         user=user,
         edition=filters.campaign.edition,

@@ -313,6 +313,24 @@ def test_dashboard_api_equals_the_figures(client, city, data):
     assert client.get("/api/reports/dashboard?campaign=abc").status_code == 422
 
 
+def test_coverage_is_cached_but_follows_a_new_owner_at_once(client, city, data):
+    from chuangwen.duty.models import SchoolAssignment
+    from chuangwen.duty.selectors import coverage
+
+    login(client, city)
+    first = client.get("/api/reports/dashboard").json()["coverage"]
+    expected = coverage(user=city.users[Role.OFFICE], edition=data.campaign.edition)
+    assert (first["applicable"], first["owned"]) == (expected.applicable, expected.owned)
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get("/api/reports/dashboard").json()["coverage"] == first
+    assert not any("duty_schoolassignment" in q["sql"] for q in ctx.captured_queries)
+    SchoolAssignment.objects.create(
+        school=city.school_c, standard=data.setup.standards["1.1"], owner=city.outsider
+    )
+    again = client.get("/api/reports/dashboard").json()["coverage"]
+    assert again["owned"] == first["owned"] + 1 and again["unowned"] == first["unowned"] - 1
+
+
 def test_dashboard_api_without_a_campaign(client, city):
     assert login(client, city).get("/api/reports/dashboard").json()["campaign"] is None
 
@@ -321,6 +339,10 @@ def test_dashboard_api_without_a_campaign(client, city):
 
 
 def _count(client, url) -> int:
+    """Queries of one request with the coverage cache stale (the duty version bumped): the worst case."""
+    from chuangwen.duty.selectors import bump_my_duties
+
+    bump_my_duties()
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(url).status_code == 200
     return len(ctx.captured_queries)
