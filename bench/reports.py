@@ -76,7 +76,8 @@ def build(schools: int, years: int, problems: int, seed: int):
     with transaction.atomic():
         bureau = Unit.objects.create(kind="bureau", name="基准市教育体育局", code="B0")
         districts = [
-            Unit.objects.create(kind="district", name=f"第{i + 1}区", code=f"D{i}", parent=bureau) for i in range(6)
+            Unit.objects.create(kind="district", name=f"第{i + 1}区", code=f"D{i}", parent=bureau)
+            for i in range(6)
         ]
         office = User.objects.create_user(username="office", name="创文办")
         inspector = User.objects.create_user(username="insp", name="督查员")
@@ -117,7 +118,9 @@ def build(schools: int, years: int, problems: int, seed: int):
     now = timezone.now()
     campaigns = []
     answers_total = 0
-    results = [("达标", Decimal("1.00"))] * 80 + [("基本达标", Decimal("0.60"))] * 10 + [("不达标", Decimal(0))] * 8
+    results = (
+        [("达标", Decimal("1.00"))] * 80 + [("基本达标", Decimal("0.60"))] * 10 + [("不达标", Decimal(0))] * 8
+    )
     results += [("不适用", Decimal(0))] * 2
     for y in range(years):
         start = today - dt.timedelta(days=365 * (years - y))
@@ -131,7 +134,12 @@ def build(schools: int, years: int, problems: int, seed: int):
         )
         rounds = []
         for k, (kind, share) in enumerate(
-            [(Round.Kind.SELF, 1), (Round.Kind.MOCK, 1), (Round.Kind.UNANNOUNCED, 1), (Round.Kind.FOLLOW_UP, 2)]
+            [
+                (Round.Kind.SELF, 1),
+                (Round.Kind.MOCK, 1),
+                (Round.Kind.UNANNOUNCED, 1),
+                (Round.Kind.FOLLOW_UP, 2),
+            ]
         ):
             r_start = start + dt.timedelta(days=60 + 80 * k)
             round_ = Round.objects.create(
@@ -166,7 +174,9 @@ def build(schools: int, years: int, problems: int, seed: int):
                     for standard in standards:
                         result, points = rng.choice(results)
                         if standard.negative_list and result not in ("达标", "不适用"):
-                            result, points = ("不达标", Decimal(0)) if rng.random() < 0.02 else ("达标", Decimal(1))
+                            result, points = (
+                                ("不达标", Decimal(0)) if rng.random() < 0.02 else ("达标", Decimal(1))
+                            )
                         if standard.negative_list and result == "不适用":
                             result, points = "达标", Decimal(1)
                         rows.append(
@@ -212,7 +222,9 @@ def build(schools: int, years: int, problems: int, seed: int):
             found = min(found, now - dt.timedelta(hours=1))
             status = rng.choice(statuses)
             assigned = found + dt.timedelta(minutes=5) if status != Status.NEW else None
-            closed_at = found + dt.timedelta(hours=rng.randrange(2, 24 * 20)) if status == Status.CLOSED else None
+            closed_at = (
+                found + dt.timedelta(hours=rng.randrange(2, 24 * 20)) if status == Status.CLOSED else None
+            )
             batch.append(
                 Problem(
                     school=school,
@@ -345,7 +357,9 @@ def ms(samples: list[float]) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--schools", type=int, default=200)
     parser.add_argument("--years", type=int, default=3)
     parser.add_argument("--problems", type=int, default=60_000)
@@ -419,7 +433,9 @@ def main() -> int:
         cases = {
             "dashboard page": dashboard_page,
             "dashboard page, coverage recomputed": dashboard_cold,
-            "dashboard page without coverage (API, coverage=false)": page("/api/reports/dashboard?coverage=false"),
+            "dashboard page without coverage (API, coverage=false)": page(
+                "/api/reports/dashboard?coverage=false"
+            ),
             "dashboard figures only": dash_figures,
             "dashboard raw SQL": lambda: run_raw(dash_sql),
             "rankings page": page("/reports/rankings/"),
