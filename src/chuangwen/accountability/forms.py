@@ -17,7 +17,7 @@ TEXT_SM = {"class": "form-control form-control-sm"}
 SELECT = {"class": "form-select"}
 TEXT = {"class": "form-control"}
 YES_NO = [("", "全部"), ("no", "未确认"), ("yes", "已确认")]
-REVOKED = [("no", "有效"), ("yes", "已撤销"), ("", "全部")]
+REVOKED = [("no", "有效"), ("yes", "已撤销"), ("all", "全部")]
 
 
 class DateInput(forms.DateInput):
@@ -49,14 +49,15 @@ class FilterForm(forms.Form):
         if self.is_bound:
             self.is_valid()
         data = getattr(self, "cleaned_data", {})
-        revoked = data.get("revoked", "no") if self.is_bound else "no"
+        # Valid records unless asked otherwise ("all" = valid and revoked).
+        revoked = {"yes": "yes", "all": ""}.get(data.get("revoked") or "", "no")
         return Filters(
             kind=data.get("kind") or "",
             unit_id=data.get("unit"),
             date_from=data.get("date_from"),
             date_to=data.get("date_to"),
             acknowledged=data.get("acknowledged") or "",
-            revoked=revoked if revoked is not None else "no",
+            revoked=revoked,
             cards_only=cards_only,
         )
 

@@ -104,6 +104,8 @@ def test_revoke_needs_a_reason_and_keeps_the_record(client, city):
     # The list shows valid records by default; 已撤销 on request.
     assert record.number not in client.get("/accountability/").content.decode()
     assert record.number in client.get("/accountability/?revoked=yes").content.decode()
+    assert record.number in client.get("/accountability/?revoked=all").content.decode()
+    assert record.number not in client.get("/accountability/?kind=criticise").content.decode()
 
 
 def test_correct_on_the_page(client, city):
