@@ -19,6 +19,7 @@ from django.db.models import QuerySet
 from django.http import Http404
 
 from chuangwen.campaigns.models import Campaign, Round
+from chuangwen.campaigns.selectors import visible_rounds
 from chuangwen.core import access
 from chuangwen.core.roles import BUREAU_ROLES, SCHOOL_ROLES
 from chuangwen.org.models import Unit
@@ -124,7 +125,7 @@ def filters_for(user, params) -> Filters:
     campaign = campaign or figures.active_campaign()
     round_ = None
     if campaign is not None and data.get("round"):
-        round_ = Round.objects.filter(pk=data["round"], campaign=campaign).first()
+        round_ = round_choices(campaign, user).filter(pk=data["round"]).first()
     reach = bureau_schools(user)
     district = None
     if data.get("district"):
@@ -153,7 +154,9 @@ def campaign_choices() -> list[Campaign]:
     return list(Campaign.objects.order_by("-start_date", "-pk"))
 
 
-def round_choices(campaign: Campaign | None) -> list[Round]:
+def round_choices(campaign: Campaign | None, user) -> QuerySet:
+    """The campaign's rounds the user may see (campaigns.selectors.visible_rounds: an unannounced round
+    stays hidden from a school until it is over there)."""
     if campaign is None:
-        return []
-    return list(campaign.rounds.order_by("start_date", "pk"))
+        return Round.objects.none()
+    return visible_rounds(user).filter(campaign=campaign).order_by("start_date", "pk")

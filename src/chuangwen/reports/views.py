@@ -19,7 +19,7 @@ def _filter_context(user, filters: selectors.Filters) -> dict:
     return {
         "filters": filters,
         "campaigns": selectors.campaign_choices(),
-        "rounds": selectors.round_choices(filters.campaign),
+        "rounds": selectors.round_choices(filters.campaign, user),
         "districts": selectors.districts(selectors.bureau_schools(user)),
         "school_types": Unit.SchoolType.choices,
     }
@@ -58,7 +58,7 @@ def school(request, school_id: int):
         "as_bureau": as_bureau,
         "filters": filters,
         "campaigns": selectors.campaign_choices(),
-        "rounds": selectors.round_choices(filters.campaign),
+        "rounds": selectors.round_choices(filters.campaign, request.user),
     }
     return render(request, "reports/school.html", context)
 

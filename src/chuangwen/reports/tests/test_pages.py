@@ -215,7 +215,12 @@ def test_school_people_do_not_count_problems_an_unannounced_round_holds_back(cli
     bureau = login(client, city).get(f"/api/reports/schools/{city.school_a.pk}")
     head = login(client, city, Role.SCHOOL_HEAD).get(f"/api/reports/schools/{city.school_a.pk}")
     assert bureau.json()["school"]["problems"] == head.json()["school"]["problems"] + 1
-    assert "暗访发现" not in text(client.get(f"/reports/schools/{city.school_a.pk}/"))
+    html = text(client.get(f"/reports/schools/{city.school_a.pk}/"))
+    assert "暗访发现" not in html and f'<option value="{round3.pk}"' not in html
+    asked = client.get(f"/api/reports/schools/{city.school_a.pk}?round={round3.pk}").json()
+    assert asked["round"] is None  # the hidden round is not taken as a filter either
+    office = text(login(client, city).get(f"/reports/schools/{city.school_a.pk}/"))
+    assert f'<option value="{round3.pk}"' in office
 
 
 # --- rankings ---------------------------------------------------------------------------------------
