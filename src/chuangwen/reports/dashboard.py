@@ -228,10 +228,13 @@ def school_dashboard(*, user, school: Unit, filters: Filters, as_bureau: bool) -
     mine = next((f for f in rows if f.school_id == school.pk), None)
     same_type = [f for f in rows if f.school_type == school.school_type]
     lost = [
-        loss_row(s) for s in figures.lost_points(campaign=campaign, round=filters.round, schools=[school.pk])
+        loss_row(s)
+        for s in figures.lost_points(campaign=campaign, round=filters.round, schools=[school.pk])
+        if s.lost > 0
     ]
     open_problems = list(
-        ledger_selectors.problem_list(user=user, school_id=school.pk, status="open")
+        ledger_selectors.problem_list(user=user, school_id=school.pk)
+        .exclude(status__in=figures.DONE)
         .filter(pk__in=figures.problems_of(campaign=campaign, round=filters.round).values("pk"))
         .values("pk", "description", "status", "deadline", "standard__code")[:10]
     )
