@@ -40,7 +40,10 @@ log = logging.getLogger(__name__)
 
 WAITING = frozenset({Status.ASSIGNED, Status.IN_PROGRESS})
 CHUNK = 900
-MAX_PERIODS_PER_RUN = 400  # a run catching up after a long pause stops here; the next run goes on
+# A run catching up after a long pause stops after this many periods; the next run goes on. A person's
+# button press does a few (a web request must not run for minutes); the worker does the rest hourly.
+MAX_PERIODS_PER_RUN = 400
+MAX_PERIODS_PER_CLICK = 6
 LIMITS = {"threshold": (1, 100), "period_days": (1, 366), "repeat_days": (0, 3660)}
 
 
@@ -173,6 +176,7 @@ class Evaluation:
     cards: list[Record] = field(default_factory=list)
     next_start: dt.date | None = None
     next_end: dt.date | None = None
+    more: bool = False  # finished periods are left for the next run
 
 
 def _shanghai_date(value: dt.datetime) -> dt.date:
@@ -283,7 +287,8 @@ def cards_evaluate(*, as_of: dt.datetime | None = None, actor=None, request=None
     if not rules.enabled:
         return result
     today = _shanghai_date(as_of)
-    for _ in range(MAX_PERIODS_PER_RUN):
+    limit = MAX_PERIODS_PER_RUN if actor is None else MAX_PERIODS_PER_CLICK
+    for _ in range(limit):
         start, end = next_period(rules)
         if end >= today:
             break
@@ -291,6 +296,7 @@ def cards_evaluate(*, as_of: dt.datetime | None = None, actor=None, request=None
         result.periods.append(period)
         result.cards.extend(cards)
     result.next_start, result.next_end = next_period(rules)
+    result.more = result.next_end < today
     if result.periods or actor is not None:
         audit.record(
             "accountability.cards_evaluate",

@@ -321,7 +321,8 @@ def card_evaluate(request):
         messages.error(request, "；".join(exc.messages))
         return redirect("accountability:cards")
     if result.periods:
-        messages.success(request, f"已评定 {len(result.periods)} 个周期，亮牌 {len(result.cards)} 张。")
+        more = "；还有已结束的周期待评定，请再次点击（后台每小时也会继续评定）" if result.more else ""
+        messages.success(request, f"已评定 {len(result.periods)} 个周期，亮牌 {len(result.cards)} 张{more}。")
     else:
         messages.info(
             request,

@@ -253,3 +253,14 @@ def test_the_worker_runs_the_evaluation():
     assert cards.CardsThread in _loops
     thread = cards.CardsThread()
     assert thread.daemon and thread.name == "accountability-cards"
+
+
+def test_a_button_press_evaluates_a_few_periods_the_worker_the_rest(city, rules):
+    office = city.users[Role.OFFICE]
+    as_of = at(START + dt.timedelta(days=10 * 9), 1)  # nine periods are over
+    first = cards.cards_evaluate(as_of=as_of, actor=office)
+    assert len(first.periods) == cards.MAX_PERIODS_PER_CLICK and first.more
+    rest = cards.cards_evaluate(as_of=as_of)
+    assert len(rest.periods) == 9 - cards.MAX_PERIODS_PER_CLICK and not rest.more
+    starts = sorted(CardPeriod.objects.values_list("start", flat=True))
+    assert starts == [START + dt.timedelta(days=10 * i) for i in range(9)]  # back to back, no gaps
