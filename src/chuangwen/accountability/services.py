@@ -196,7 +196,7 @@ def _create(
         unit_people(unit),
         kind=f"accountability.{kind}",
         title=f"【{label}】{unit.name}",
-        body=body + ("（请学校一把手确认）" if head_role(unit) else ""),
+        body=body + (f"（请{Role(head_role(unit)).label}确认）" if head_role(unit) else ""),
     )
     return record
 

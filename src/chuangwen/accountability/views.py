@@ -145,7 +145,7 @@ def create(request):
 
 def _record(request, record_id: int) -> Record:
     qs = selectors.visible_records(request.user).select_related(
-        "unit", "created_by", "acknowledged_by", "revoked_by", "card_period", "follows"
+        "unit", "created_by", "acknowledged_by", "revoked_by", "card_period", "follows", "bulletin"
     )
     return get_object_or_404(qs, pk=record_id)
 

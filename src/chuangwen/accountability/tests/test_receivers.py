@@ -104,3 +104,12 @@ def test_a_failing_receiver_does_not_break_issuing_and_the_sweep_catches_up(city
         assert receivers.sweep_bulletins() == 3
         assert receivers.sweep_bulletins() == 0
     assert Record.objects.filter(bulletin=bulletin).count() == 3
+
+
+def test_the_record_page_links_to_its_bulletin(client, city):
+    bulletin = _bulletin(city)
+    bulletin_issued.send(sender=Bulletin, bulletin_id=bulletin.pk)
+    record = Record.objects.get(bulletin=bulletin, unit=city.school_a)
+    client.force_login(city.users[Role.SCHOOL_HEAD])
+    html = client.get(f"/accountability/{record.pk}/").content.decode()
+    assert f'href="/bulletins/{bulletin.pk}/"' in html and "测教体创文〔2026〕3号" in html
