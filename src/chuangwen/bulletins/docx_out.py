@@ -69,6 +69,7 @@ AFTER_PBDR = [
     "w:sectPr",
     "w:pPrChange",
 ]
+AFTER_IND = AFTER_PBDR[AFTER_PBDR.index("w:ind") + 1 :]
 
 
 def _fonts(run_or_style, east_asian: str, latin: str = LATIN) -> None:
@@ -92,25 +93,19 @@ def _exact(paragraph, points: float = LINE_PT) -> None:
     fmt.space_after = Pt(0)
 
 
-def _indent_chars(paragraph, chars: int = 2) -> None:
-    paragraph.paragraph_format.first_line_indent = Pt(BODY_PT * chars)
-    ind = paragraph._p.get_or_add_pPr().find(qn("w:ind"))
-    if ind is not None:
-        ind.set(qn("w:firstLineChars"), str(chars * 100))
-
-
-def _para(
-    doc, text: str = "", *, font: str = FANGSONG, size: float = BODY_PT, indent: bool = True, bold=False
-):
+def _para(doc, text: str = "", *, font: str = FANGSONG, size: float = BODY_PT, indent: bool = True):
+    """A paragraph in the Normal style (仿宋_GB2312 3号, exact 28.95 pt, indented two characters); only
+    what differs from the style is written on the paragraph and its run (about 1 ms saved a paragraph)."""
     p = doc.add_paragraph()
-    _exact(p)
-    if indent:
-        _indent_chars(p)
+    if not indent:
+        ind = parse_xml(f'<w:ind {nsdecls("w")} w:firstLine="0" w:firstLineChars="0"/>')
+        p._p.get_or_add_pPr().insert_element_before(ind, *AFTER_IND)
     if text:
         run = p.add_run(text)
-        _fonts(run, font)
-        run.font.size = Pt(size)
-        run.font.bold = bold
+        if font != FANGSONG:
+            _fonts(run, font)
+        if size != BODY_PT:
+            run.font.size = Pt(size)
     return p
 
 
@@ -166,6 +161,8 @@ def _setup(doc) -> None:
     normal.paragraph_format.space_before = Pt(0)
     normal.paragraph_format.space_after = Pt(0)
     normal.paragraph_format.widow_control = False
+    normal.paragraph_format.first_line_indent = Pt(BODY_PT * 2)
+    normal.element.get_or_add_pPr().find(qn("w:ind")).set(qn("w:firstLineChars"), "200")  # 首行缩进二字
 
     doc.settings.odd_and_even_pages_header_footer = True
     _page_number_footer(section.footer, align=WD_ALIGN_PARAGRAPH.RIGHT)

@@ -5,6 +5,7 @@ Noto CJK fonts of Debian's fonts-noto-cjk stand in where they are missing (decis
 from __future__ import annotations
 
 import base64
+import logging
 
 from django.template.loader import render_to_string
 
@@ -13,6 +14,12 @@ from .docx_out import TEXT_WIDTH_MM
 from .outline import Outline
 
 WIDE_COLUMNS = {"学校", "问题"}
+
+# WeasyPrint logs every page it lays out at INFO (80 lines a bulletin); keep it quiet unless the
+# settings' LOGGING says otherwise.
+for _name in ("weasyprint.progress", "fontTools"):
+    if logging.getLogger(_name).level == logging.NOTSET:
+        logging.getLogger(_name).setLevel(logging.WARNING)
 
 
 def html(outline: Outline, chart_list: list[charts_mod.Chart] | None = None) -> str:

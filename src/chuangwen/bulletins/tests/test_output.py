@@ -70,6 +70,8 @@ def test_docx_layout_fonts_number_and_tables(issued, city):
     normal = doc.styles["Normal"]
     assert _east_asian(normal.element) == "仿宋_GB2312" and normal.font.size == Pt(16)
     assert normal.paragraph_format.line_spacing == Pt(28.95)
+    assert normal.paragraph_format.first_line_indent == Pt(32)  # 首行缩进二字
+    assert normal.element.pPr.find(qn("w:ind")).get(qn("w:firstLineChars")) == "200"
 
     runs = list(_runs(doc))
     texts = [r.text for _, r in runs]
@@ -86,8 +88,10 @@ def test_docx_layout_fonts_number_and_tables(issued, city):
     school_heading = next(r for _, r in runs if r.text.startswith("（一）"))
     assert _east_asian(school_heading._r) == "楷体_GB2312"
     body = next(p for p, r in runs if r.text.startswith("为推动整改落实"))
-    assert body.paragraph_format.first_line_indent == Pt(32)
-    assert _east_asian(body.runs[0]._r) == "仿宋_GB2312" and body.runs[0].font.size == Pt(16)
+    # Body paragraphs take everything from the Normal style; the 文号 and title are not indented.
+    assert body.style.name == "Normal" and body.paragraph_format.first_line_indent is None
+    assert body.runs[0].font.size is None and _east_asian(body.runs[0]._r) is None
+    assert number.paragraph_format.first_line_indent == 0 and title.font.size == Pt(22)
     first_school = issued.content["problems_by_school"][0]
     numbered = [t for t in texts if t[:1].isdigit() and "，编号" in t]
     assert numbered[: len(first_school["items"])] == [
