@@ -69,7 +69,7 @@ def ranking_list(request):
     filters = selectors.filters_for(request.user, request.GET)
     rows = rankings.ranked(filters)
     context = _filter_context(request.user, filters) | {
-        "rows": rows,
+        "rows": [(r, r.cells()) for r in rows],
         "sorts": selectors.SORTS,
         # Reversed once, not per row (200 rows × 3 links were a fifth of the page's time).
         "school_base": reverse("reports:school", args=[1]).removesuffix("1/"),
