@@ -13,14 +13,13 @@ from typing import Annotated, Literal
 from ninja import Field, Query, Router, Schema
 
 from chuangwen.inspections.api import Id
+from chuangwen.org.models import Unit
 
 from . import dashboard, rankings, selectors
 
 router = Router(tags=["数据看板与排名"])
 
-SchoolType = Literal[
-    "", "kindergarten", "primary", "junior", "nine_year", "senior", "complete", "vocational", "special"
-]
+SchoolType = Literal[("", *Unit.SchoolType.values)]  # built from the model's choices
 
 
 class FilterIn(Schema):

@@ -82,7 +82,8 @@ class FilterForm(forms.Form):
     school_type = forms.ChoiceField(choices=[("", "全部类型"), *Unit.SchoolType.choices], required=False)
     sort = forms.ChoiceField(choices=list(SORTS.items()), required=False)
 
-    def clean_data(self) -> dict:
+    def values(self) -> dict:
+        """The valid filters; invalid ones are left out."""
         self.is_valid()
         return {name: self.cleaned_data.get(name) for name in self.fields if name in self.cleaned_data}
 
@@ -118,7 +119,7 @@ class Filters:
 def filters_for(user, params) -> Filters:
     """Read the filters from GET parameters (a QueryDict or dict): the campaign asked for, else the active
     one; a round only of that campaign; a district only within the user's reach."""
-    data = FilterForm(params).clean_data()
+    data = FilterForm(params).values()
     campaign = None
     if data.get("campaign"):
         campaign = Campaign.objects.select_related("edition").filter(pk=data["campaign"]).first()
