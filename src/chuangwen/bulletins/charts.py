@@ -83,7 +83,7 @@ def bar_chart(
     title_font, label_font = _font(40), _font(32)
     probe = ImageDraw.Draw(Image.new("RGB", (1, 1)))
     label_w = max([probe.textlength(label, font=label_font) for label, _, _ in rows] + [60])
-    label_w = min(int(label_w), WIDTH // 3)
+    label_w = min(int(label_w) + 2, WIDTH // 3)  # + 2: the widest label must not be cut by rounding
     top = PAD + 64
     height = top + max(len(rows), 1) * (BAR + GAP) + PAD
     img = Image.new("RGB", (WIDTH, height), "white")

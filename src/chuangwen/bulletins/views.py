@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from chuangwen.core import access
@@ -157,6 +158,7 @@ def bulletin_issue(request, bulletin_id: int):
                 "commended": bulletin.commended.order_by("name"),
                 "criticised": bulletin.criticised.order_by("name"),
                 "prefix": BulletinSettings.current().prefix,
+                "year": timezone.localdate().year,
             },
         )
     return _post_action(
