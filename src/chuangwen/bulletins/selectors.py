@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, F, OuterRef, QuerySet
 
 from chuangwen.core import access
 from chuangwen.core.roles import BUREAU_ROLES, SCHOOL_ROLES
@@ -46,9 +46,8 @@ def bulletin_list(user, *, status: str = "") -> QuerySet[Bulletin]:
     qs = visible_bulletins(user).select_related("campaign", "round", "issued_by", "reissue_of")
     if status in Bulletin.Status.values:
         qs = qs.filter(status=status)
-    return (
-        qs.order_by("-issued_at", "-created_at", "-pk") if status != "draft" else qs.order_by("-created_at")
-    )
+    # Drafts first (they need work), then the issued ones, newest first, on every database.
+    return qs.order_by(F("issued_at").desc(nulls_first=True), "-created_at", "-pk")
 
 
 def drafts_list() -> QuerySet[Bulletin]:

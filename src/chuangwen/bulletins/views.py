@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -32,6 +33,14 @@ def _visible(request, bulletin_id: int) -> Bulletin:
 def _managed(request, bulletin_id: int) -> Bulletin:
     access.require(selectors.can_manage_bulletins(request.user))
     return _visible(request, bulletin_id)
+
+
+def _as_of(bulletin: Bulletin):
+    raw = (bulletin.content or {}).get("as_of")
+    try:
+        return dt.datetime.fromisoformat(raw) if raw else None
+    except ValueError:
+        return None
 
 
 def _refusal(request, exc: ValidationError) -> None:
@@ -85,6 +94,7 @@ def bulletin_detail(request, bulletin_id: int):
             "blocks": blocks,
             "can_manage": selectors.can_manage_bulletins(request.user),
             "reissues": bulletin.reissues.order_by("-created_at") if bulletin.is_issued else [],
+            "as_of": _as_of(bulletin),
         },
     )
 

@@ -173,3 +173,45 @@ def test_api_lists_what_the_caller_may_see(client, city, setup):
     assert _post_json(client, f"/api/bulletins/{draft.pk}/issue").status_code == 403
     detail = client.get(f"/api/bulletins/{issued.pk}").json()
     assert detail["number"] == issued.number and detail["content"]["ranking"]
+
+
+def test_settings_page_sets_the_number_prefix_and_refuses_a_bad_one(client, city, setup):
+    client.force_login(city.users[Role.OFFICE])
+    bad = client.post(
+        "/bulletins/settings/", {"number_prefix": "东教〔2026〕", "issuer_name": "东市教育体育局"}
+    )
+    assert bad.status_code == 200 and "不含〔年份〕和序号" in bad.content.decode()
+    ok = client.post(
+        "/bulletins/settings/",
+        {"number_prefix": "东教体创文", "issuer_name": "东市教育体育局", "header_text": "东市创文工作通报"},
+    )
+    assert ok.status_code == 302
+    issued = services.bulletin_issue(
+        bulletin=make_draft(city, campaign=setup.campaign), actor=city.users[Role.OFFICE]
+    )
+    assert issued.number.startswith("东教体创文〔") and issued.issuer_name == "东市教育体育局"
+    assert issued.content["header"] == "东市创文工作通报"
+
+
+def test_schedule_page_adds_and_toggles_a_schedule(client, city, setup):
+    from chuangwen.bulletins.models import BulletinSchedule
+
+    client.force_login(city.users[Role.OFFICE])
+    bad = client.post(
+        "/bulletins/schedules/",
+        {"name": "三天一通报", "campaign": setup.campaign.pk, "cadence": "working_days", "every": "0",
+         "weekday": "0", "start_date": "2026-11-02"},
+    )  # fmt: skip
+    assert bad.status_code == 200 and not BulletinSchedule.objects.exists()
+    ok = client.post(
+        "/bulletins/schedules/",
+        {"name": "三天一通报", "campaign": setup.campaign.pk, "cadence": "working_days", "every": "3",
+         "weekday": "0", "start_date": "2026-11-02"},
+    )  # fmt: skip
+    assert ok.status_code == 302
+    item = BulletinSchedule.objects.get()
+    assert (item.every, item.active) == (3, True)
+    assert "三天一通报" in client.get("/bulletins/schedules/").content.decode()
+    client.post(f"/bulletins/schedules/{item.pk}/toggle/")
+    item.refresh_from_db()
+    assert not item.active
