@@ -298,3 +298,24 @@ def test_org_unit_page_links_to_the_units_history(client, city):
         'data-testid="accountability-link"'
         not in client.get(f"/org/units/{city.bureau.pk}/").content.decode()
     )
+
+
+def test_detail_query_count_does_not_grow_with_problems_or_events(
+    client, city, django_assert_max_num_queries
+):
+    setup = make_setup(city)
+    one = _record(city, problems=[make_problem(city, setup)])
+    many = _record(city, problems=[make_problem(city, setup) for _ in range(6)])
+    for i in range(4):
+        services.record_correct(
+            record=many,
+            changes={"reason": f"事由第{i}稿"},
+            reason=f"第{i}次更正",
+            actor=city.users[Role.OFFICE],
+        )
+    _login(client, city, Role.OFFICE)
+    client.get(f"/accountability/{one.pk}/")
+    with django_assert_max_num_queries(20) as small:
+        client.get(f"/accountability/{one.pk}/")
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        assert client.get(f"/accountability/{many.pk}/").status_code == 200
