@@ -153,6 +153,19 @@ def test_pdf_text_is_chinese_and_fonts_are_embedded(issued, city):
     assert len(reader.pages) >= 2
     images = {image.data for page in reader.pages for image in page.images}
     assert len(images) == 3
+    # Page numbers at the bottom, on the outside edge: odd pages right, even pages left.
+    for number, page in enumerate(reader.pages[:2], start=1):
+        found = []
+
+        def visit(text, cm, tm, font, size, found=found, label=f"— {number} —"):
+            if text.strip() == label:
+                found.append((cm[0] * tm[4] + cm[4], cm[3] * tm[5] + cm[5]))
+
+        page.extract_text(visitor_text=visit)
+        [(x, y)] = found
+        width = float(page.mediabox.width)
+        assert y < 35 / 25.4 * 72  # in the bottom margin (35 mm)
+        assert (x > width / 2) if number % 2 else (x < width / 2)
 
 
 def test_charts_are_drawn_from_the_content(issued):
