@@ -187,3 +187,20 @@ def test_draft_downloads_say_draft(city):
     doc = Document(io.BytesIO(output.docx_bytes(draft)))
     assert "（草稿，印发时编号）" in [p.text for p in doc.paragraphs]
     assert output.filename(draft, "docx").startswith("通报草稿")
+
+
+def test_an_issued_bulletins_files_are_rendered_once_and_a_drafts_every_time(city, monkeypatch):
+    from chuangwen.bulletins import docx_out
+
+    from .factories import make_draft, make_issued
+
+    calls = []
+    real = docx_out.render
+    monkeypatch.setattr(docx_out, "render", lambda *a, **k: calls.append(1) or real(*a, **k))
+    issued = make_issued(city)
+    first = output.docx_bytes(issued)
+    assert output.docx_bytes(issued) == first and len(calls) == 1
+    draft = make_draft(city)
+    output.docx_bytes(draft)
+    output.docx_bytes(draft)
+    assert len(calls) == 3
