@@ -327,6 +327,12 @@ def test_who_sees_which_bulletin(city):
     assert seen(school_b_head) == {to_all.pk}  # school_b: not in the round
     no_role = UserFactory(username="nobody")
     assert seen(no_role) == set()
+    district_a_leader = UserFactory(username="east_leader")  # a district office: schools a and b
+    MembershipFactory(user=district_a_leader, unit=city.district_a, role=Role.LEADER)
+    assert seen(district_a_leader) == {to_all.pk, round_bulletin.pk, named.pk}
+    district_b_leader = UserFactory(username="west_leader")  # school_c only: in the round, not named
+    MembershipFactory(user=district_b_leader, unit=city.district_b, role=Role.LEADER)
+    assert seen(district_b_leader) == {to_all.pk, round_bulletin.pk}
 
 
 @pytest.mark.skipif(connection.vendor == "sqlite", reason="row locks: PostgreSQL only")
@@ -364,3 +370,25 @@ def test_chinese_numbers():
     assert [generate.chinese_number(n) for n in (1, 9, 10, 11, 20, 21, 99, 100, 105, 110, 123)] == [
         "一", "九", "十", "十一", "二十", "二十一", "九十九", "一百", "一百零五", "一百一十", "一百二十三"
     ]  # fmt: skip
+
+
+def test_refresh_takes_the_current_data_and_keeps_the_edited_lists(city, figures):
+    from chuangwen.ledger import services as ledger
+
+    office = city.users[Role.OFFICE]
+    bulletin = _draft(city, figures)
+    services.bulletin_update(bulletin=bulletin, actor=office, commended=[city.school_c], criticised=[])
+    new = ledger.problem_create(
+        school=city.school_b,
+        standard=figures.setup.standards["1.2"],
+        source="daily",
+        description="新发现的问题",
+        actor=office,
+    )
+    before = {i["id"] for s in bulletin.content["problems_by_school"] for i in s["items"]}
+    assert new.pk not in before
+    services.bulletin_refresh(bulletin=bulletin, actor=office)
+    bulletin.refresh_from_db()
+    after = {i["id"] for s in bulletin.content["problems_by_school"] for i in s["items"]}
+    assert after == before | {new.pk}
+    assert list(bulletin.commended.all()) == [city.school_c] and not bulletin.criticised.exists()
