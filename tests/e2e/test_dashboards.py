@@ -5,10 +5,12 @@ Screenshots go to test-artifacts/screenshots/ (kept by CI as artifacts)."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from tests.e2e.conftest import PHONE
 from tests.e2e.test_login_flows import assert_no_horizontal_overflow, log_in
 
 from chuangwen.core.roles import Role
+from chuangwen.ledger import services as ledger
 
 pytestmark = pytest.mark.browser
 
@@ -64,11 +66,19 @@ def test_city_dashboard_and_screen_draw_their_charts(site, new_context, city, sc
         assert score.inner_text() == f"{c.score:.2f}"
         assert screen.locator("[data-kpi=overdue]").inner_text() == str(c.overdue)
         assert screen.get_by_test_id("clock").inner_text().count(":") == 2
-        # The refresh reads the API the page names; run it now rather than waiting a minute.
-        with screen.expect_response(lambda r: "/api/reports/dashboard" in r.url and r.status == 200):
-            screen.evaluate("fetch(document.querySelector('[data-testid=screen]').dataset.api)")
         assert_no_horizontal_overflow(screen)
         screenshot(screen, name)
+
+    # The 大屏 refreshes itself from the API: a problem voided meanwhile leaves the open count at once
+    # (the refresh is run now rather than waiting its minute).
+    open_before = screen.locator("[data-kpi=open]").inner_text()
+    ledger.problem_move(
+        problem=data.problems["b_new"], code="void", actor=city.users[Role.OFFICE], reason="重复"
+    )
+    with screen.expect_response(lambda r: "/api/reports/dashboard" in r.url and r.status == 200):
+        screen.evaluate("window.CWScreen.refresh()")
+    expect(screen.locator("[data-kpi=open]")).to_have_text(str(int(open_before) - 1))
+    assert_charts_drawn(screen, 6)
 
 
 def test_school_head_sees_only_their_own_school(site, new_context, city, screenshot):

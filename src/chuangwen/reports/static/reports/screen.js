@@ -48,4 +48,5 @@
       .catch(function () { document.getElementById("updated").textContent = "刷新失败，稍后重试"; });
   }
   if (node) { setInterval(refresh, seconds * 1000); }
+  window.CWScreen = { refresh: refresh };
 })();
