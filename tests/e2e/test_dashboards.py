@@ -93,7 +93,7 @@ def test_school_head_sees_only_their_own_school(site, new_context, city, screens
     assert city.school_a.name in page.get_by_test_id("school-name").inner_text()
     assert page.get_by_test_id("kpi-score").inner_text() == f"{mine.score:.2f}"
     assert page.get_by_test_id("kpi-rank").inner_text().startswith(str(mine.rank))
-    assert_charts_drawn(page, 1)
+    assert_charts_drawn(page, 2)
     assert_no_horizontal_overflow(page)
     screenshot(page, "dashboard-school-head")
 

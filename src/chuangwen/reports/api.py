@@ -179,10 +179,19 @@ class SchoolLinks(Schema):
     all: str
 
 
+class SchoolTrendOut(Schema):
+    id: int
+    name: str
+    kind_label: str
+    city: float | None = Field(description="全市该轮得分")
+    mine: float | None = Field(description="本校该轮得分；未检查为 null")
+
+
 class SchoolDashboardOut(Schema):
     campaign: Ref | None
     round: Ref | None = None
     school: SchoolOut | None = None
+    trend: list[SchoolTrendOut] = []
     city_average: float | None = None
     type_average: float | None = None
     type_label: str = ""

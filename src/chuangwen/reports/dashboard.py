@@ -242,6 +242,7 @@ def school_dashboard(*, user, school: Unit, filters: Filters, as_bureau: bool) -
         "campaign": {"id": campaign.pk, "name": campaign.name},
         "round": {"id": filters.round.pk, "name": filters.round.name} if filters.round else None,
         "school": school_row(mine) if mine else None,
+        "trend": school_trend(user=user, school=school, campaign=campaign),
         "city_average": num(figures.weighted_score(rows)),
         "type_average": num(figures.weighted_score(same_type)),
         "type_label": dict(Unit.SchoolType.choices).get(school.school_type, ""),
@@ -265,6 +266,26 @@ def school_dashboard(*, user, school: Unit, filters: Filters, as_bureau: bool) -
             "all": ledger_url(school=school.pk),
         },
     }
+
+
+def school_trend(*, user, school: Unit, campaign) -> list[dict]:
+    """The school's score and the city's in each round the user may see (a school does not learn of an
+    unannounced round before it is over there), oldest first."""
+    from .selectors import round_choices
+
+    visible = set(round_choices(campaign, user).values_list("pk", flat=True))
+    mine = {p.round_id: p.score for p in figures.round_trend(campaign=campaign, schools=[school.pk])}
+    return [
+        {
+            "id": p.round_id,
+            "name": p.name,
+            "kind_label": p.kind_label,
+            "city": num(p.score),
+            "mine": num(mine.get(p.round_id)),
+        }
+        for p in figures.round_trend(campaign=campaign)
+        if p.round_id in visible
+    ]
 
 
 def school_tasks(*, user, school: Unit, campaign) -> dict:

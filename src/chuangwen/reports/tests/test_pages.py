@@ -174,11 +174,24 @@ def test_school_dashboard_compares_with_city_and_type(client, city, data):
     api = client.get(f"/api/reports/schools/{city.school_a.pk}").json()
     assert api["school"]["score"] == float(mine.score) and api["school"]["rank"] == mine.rank
     assert api["city_average"] == float(figures.weighted_score(rows))
+    city_trend = figures.round_trend(campaign=data.campaign)
+    own = {
+        p.round_id: p.score for p in figures.round_trend(campaign=data.campaign, schools=[city.school_a.pk])
+    }
+    assert [(p["id"], p["city"], p["mine"]) for p in api["trend"]] == [
+        (p.round_id, float(p.score), float(own[p.round_id]) if p.round_id in own else None)
+        for p in city_trend
+    ]
     assert len(api["open_list"]) == mine.open_problems  # every problem not closed or void, 待复核 included
     # Lost points of school_d: only its own answers.
     login(client, city)
     api = client.get(f"/api/reports/schools/{data.school_d.pk}").json()
-    assert {s["code"] for s in api["lost"]} == {"1.3", "1.4"}  # only the standards it lost points on
+    assert {s["code"] for s in api["lost"]} == {"1.3", "1.4"}
+    assert [p["mine"] is None for p in api["trend"]] == [
+        True,
+        True,
+        False,
+    ]  # in the second mock round only  # only the standards it lost points on
     assert all(w["id"] == data.school_d.pk for s in api["lost"] for w in s["worst"])
 
 
@@ -200,7 +213,15 @@ def test_school_dashboard_lists_unowned_standards_and_tasks(client, city, data):
 
 
 def test_school_people_do_not_count_problems_an_unannounced_round_holds_back(client, city, data):
-    round3 = new_round(city, data.campaign, "unannounced", "暗访", [city.school_a])
+    round3 = new_round(city, data.campaign, "unannounced", "暗访", [city.school_a, city.school_c])
+    # Another school of the round is done: the round now has a score, which school_a must not see.
+    inspect(
+        data.setup,
+        round3,
+        city.school_c,
+        city.users[Role.INSPECTOR],
+        {"1.1": "达标", "1.2": "合格", "1.3": 0, "1.4": "合格"},
+    )
     from chuangwen.inspections import services as inspections
 
     inspection = inspections.inspection_start(
@@ -220,8 +241,10 @@ def test_school_people_do_not_count_problems_an_unannounced_round_holds_back(cli
     assert "暗访发现" not in html and f'<option value="{round3.pk}"' not in html
     asked = client.get(f"/api/reports/schools/{city.school_a.pk}?round={round3.pk}").json()
     assert asked["round"] is None  # the hidden round is not taken as a filter either
+    assert round3.pk not in {p["id"] for p in head.json()["trend"]}
     office = text(login(client, city).get(f"/reports/schools/{city.school_a.pk}/"))
     assert f'<option value="{round3.pk}"' in office
+    assert round3.pk in {p["id"] for p in bureau.json()["trend"]}
 
 
 # --- rankings ---------------------------------------------------------------------------------------

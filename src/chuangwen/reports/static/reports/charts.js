@@ -88,6 +88,20 @@
                    data: rows.map(function (s) { return { value: s.score, url: s.url, itemStyle: { color: s.vetoed ? "#6c757d" : "#fd7e14" } }; }) }]
       };
     },
+    schoolTrend: function (d) {
+      var fmt = function (p) { return p.value == null ? "" : p.value.toFixed(1); };
+      return {
+        tooltip: { trigger: "axis" },
+        legend: { top: 0 },
+        grid: { left: 8, right: 16, top: 32, bottom: 8, containLabel: true },
+        xAxis: { type: "category", data: d.trend.map(function (p) { return short(p.name, 8); }), axisLabel: { interval: 0, rotate: d.trend.length > 3 ? 30 : 0 } },
+        yAxis: { type: "value", min: 0, max: 100 },
+        series: [
+          { type: "line", name: "本校", color: RED, symbolSize: 9, connectNulls: true, label: { show: true, formatter: fmt }, data: d.trend.map(function (p) { return p.mine; }) },
+          { type: "line", name: "全市", color: "#0d6efd", lineStyle: { type: "dashed" }, data: d.trend.map(function (p) { return p.city; }) }
+        ]
+      };
+    },
     compare: function (d) {
       var s = d.school || {};
       var rows = [["本校", s.score, RED], ["全市平均", d.city_average, "#0d6efd"], [d.type_label + "平均", d.type_average, "#6f42c1"]];
