@@ -191,7 +191,7 @@ def city_dashboard(*, user, filters: Filters, with_coverage: bool = True) -> dic
     return {
         "campaign": {"id": campaign.pk, "name": campaign.name},
         "round": {"id": filters.round.pk, "name": filters.round.name} if filters.round else None,
-        "district": filters.district.name if filters.district else "",
+        "district": filters.district_label,
         "school_type": filters.school_type_label,
         "city": city_row(city),
         "inspected_any": city.inspected_schools > 0,

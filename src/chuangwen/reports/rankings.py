@@ -93,7 +93,7 @@ def ranked(filters: Filters) -> list[Ranked]:
 
 def _title(filters: Filters) -> str:
     parts = [filters.campaign.name if filters.campaign else "", filters.round.name if filters.round else ""]
-    parts += [filters.district.name if filters.district else "", filters.school_type_label]
+    parts += [filters.district_label, filters.school_type_label]
     return "学校排名（" + " · ".join(p for p in parts if p) + "）"
 
 

@@ -67,10 +67,17 @@ def sees_as_bureau(user, school: Unit) -> bool:
 
 
 def districts(schools: QuerySet | None = None) -> QuerySet:
-    qs = Unit.objects.filter(kind=Unit.Kind.DISTRICT, is_active=True)
-    if schools is not None:
-        qs = qs.filter(pk__in=schools.values("parent_id"))
-    return qs.order_by("path")
+    """The districts to filter by, and the bureau itself when schools sit directly under it (市直)."""
+    with_schools = Unit.objects.filter(kind=Unit.Kind.SCHOOL, is_active=True) if schools is None else schools
+    qs = Unit.objects.filter(is_active=True, pk__in=with_schools.values("parent_id"))
+    qs = qs.filter(kind__in=[Unit.Kind.DISTRICT, Unit.Kind.BUREAU])
+    return qs.order_by("kind", "path")  # "bureau" sorts before "district": 市直 first
+
+
+def district_label(unit: Unit | None) -> str:
+    if unit is None:
+        return ""
+    return "市直" if unit.kind == Unit.Kind.BUREAU else unit.name
 
 
 class FilterForm(forms.Form):
@@ -96,6 +103,10 @@ class Filters:
     school_type: str
     sort: str
     schools: QuerySet | None  # the schools the figures cover (reach ∩ district ∩ type); None = all
+
+    @property
+    def district_label(self) -> str:
+        return district_label(self.district)
 
     @property
     def school_type_label(self) -> str:

@@ -71,6 +71,10 @@ def test_city_dashboard_by_district_type_and_round(client, city, data):
     )
     assert f'data-testid="kpi-score">{east.score:.2f}<' in html
     assert city.school_a.name in html and city.school_c.name not in html
+    html = text(client.get(f"/reports/?district={city.bureau.pk}"))  # 市直: the schools under the bureau
+    assert data.school_d.name in html and city.school_a.name not in html and "· 市直" in html
+    rows = client.get(f"/api/reports/rankings?district={city.bureau.pk}").json()
+    assert [r["id"] for r in rows] == [data.school_d.pk]
     html = text(client.get("/reports/?school_type=junior"))
     assert city.school_b.name in html and city.school_a.name not in html
     html = text(client.get(f"/reports/?round={data.round1.pk}"))
