@@ -264,3 +264,21 @@ def test_a_button_press_evaluates_a_few_periods_the_worker_the_rest(city, rules)
     assert len(rest.periods) == 9 - cards.MAX_PERIODS_PER_CLICK and not rest.more
     starts = sorted(CardPeriod.objects.values_list("start", flat=True))
     assert starts == [START + dt.timedelta(days=10 * i) for i in range(9)]  # back to back, no gaps
+
+
+def test_a_card_given_by_hand_counts_as_the_earlier_card(city, rules):
+    from chuangwen.accountability.services import record_create
+
+    setup = setup_for(city)
+    cards.cards_evaluate(as_of=at(D(2026, 11, 12), 1))  # period 1: nothing
+    manual = record_create(
+        kind=Kind.YELLOW,
+        unit=city.school_a,
+        reason="暗访发现问题突出",
+        date=D(2026, 11, 8),
+        actor=city.users[Role.OFFICE],
+    )
+    for _ in range(3):
+        problem_on(city, setup, D(2026, 11, 14))
+    result = cards.cards_evaluate(as_of=at(D(2026, 11, 22), 1))
+    assert [(c.kind, c.follows) for c in result.cards] == [(Kind.RED, manual)]
