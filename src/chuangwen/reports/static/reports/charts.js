@@ -26,7 +26,7 @@
         tooltip: { trigger: "axis", valueFormatter: function (v) { return v == null ? "—" : v.toFixed(2) + " 分"; } },
         grid: { left: 40, right: 16, top: 24, bottom: 48, containLabel: true },
         xAxis: { type: "category", data: d.trend.map(function (p) { return short(p.name, 8); }),
-                 axisLabel: { interval: 0, rotate: d.trend.length > 4 ? 30 : 0 } },
+                 axisLabel: { interval: 0, rotate: d.trend.length > 2 ? 25 : 0 } },
         yAxis: { type: "value", min: 0, max: 100, name: "分" },
         series: [{ type: "line", name: "全市得分", smooth: true, symbolSize: 10, color: RED,
                    label: { show: true, formatter: function (p) { return p.value == null ? "" : p.value.toFixed(1); } },
