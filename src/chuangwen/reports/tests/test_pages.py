@@ -262,11 +262,13 @@ def positions(html: str) -> list[tuple[str, str]]:
 
 
 def test_rankings_show_ties_as_equal_ranks(client, city, data):
+    Unit.objects.filter(pk=data.school_e.pk).update(name="<b>西区</b>第三初级中学")
     login(client, city, Role.DEPT_HEAD)
     html = client.get("/reports/rankings/").content.decode()
     rows = figures.school_figures(campaign=data.campaign)
     assert positions(html) == [(str(f.school_id), str(f.rank) if f.rank else "—") for f in rows]
     assert [p for _, p in positions(html)] == ["1", "2", "2", "4", "—"]
+    assert "&lt;b&gt;西区&lt;/b&gt;第三初级中学" in html and "<b>西区</b>" not in html  # names are escaped
 
 
 @pytest.mark.parametrize("sort", ["rate", "overdue"])
