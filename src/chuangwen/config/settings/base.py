@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "chuangwen.core.context_processors.chuangwen",
                 "chuangwen.notify.context_processors.unread",
+                "chuangwen.reports.context_processors.report_nav",
             ],
         },
     },
