@@ -4,24 +4,17 @@ round in one tap, land on the round page with exactly the drawn schools."""
 from __future__ import annotations
 
 import pytest
-from tests.e2e.conftest import (  # noqa: F401 (fixtures)
-    PHONE,
-    browser,
-    new_context,
-    screenshot,
-    site,
-)
+from tests.e2e.conftest import PHONE
 from tests.e2e.test_login_flows import assert_no_horizontal_overflow, log_in
 
 from chuangwen.campaigns.models import Round
 from chuangwen.core.roles import Role
-
-from .test_mock import build_mock_city
+from chuangwen.reports.tests.test_mock import build_mock_city
 
 pytestmark = pytest.mark.browser
 
 
-def test_office_draws_and_creates_the_round_on_a_phone(site, new_context, city, screenshot):  # noqa: F811
+def test_office_draws_and_creates_the_round_on_a_phone(site, new_context, city, screenshot):
     mc = build_mock_city(city)
     page = new_context(**PHONE).new_page()
     log_in(page, site, city.users[Role.OFFICE].username)
