@@ -15,7 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from chuangwen.core.models import TimeStampedModel
+from chuangwen.core.models import SingletonSettings, TimeStampedModel
 
 
 class Kind(models.TextChoices):
@@ -39,7 +39,7 @@ def default_start() -> dt.date:
     return timezone.localdate()
 
 
-class CardRules(TimeStampedModel):
+class CardRules(SingletonSettings):
     """The campaign office's rules for red and yellow cards (one row)."""
 
     enabled = models.BooleanField("自动评定红黄牌", default=True)
@@ -70,11 +70,6 @@ class CardRules(TimeStampedModel):
 
     def __str__(self) -> str:
         return "红黄牌规则"
-
-    @classmethod
-    def current(cls) -> CardRules:
-        obj = cls.objects.filter(pk=1).first()
-        return obj if obj is not None else cls(pk=1)
 
     def snapshot(self) -> dict:
         return {

@@ -12,6 +12,19 @@ class TimeStampedModel(models.Model):
         abstract = True
 
 
+class SingletonSettings(TimeStampedModel):
+    """A table of one row (pk 1) of settings the office edits; `current()` reads it, or the defaults when
+    nobody has saved it yet."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def current(cls):
+        obj = cls.objects.filter(pk=1).first()
+        return obj if obj is not None else cls(pk=1)
+
+
 class AppendOnlyQuerySet(models.QuerySet):
     def update(self, **kwargs):
         raise TypeError("审计事件只能追加，不能修改")

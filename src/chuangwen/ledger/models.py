@@ -10,7 +10,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from chuangwen.core.models import TimeStampedModel
+from chuangwen.core.models import SingletonSettings, TimeStampedModel
 
 
 class Status(models.TextChoices):
@@ -60,7 +60,7 @@ def default_ladder() -> list[dict]:
     ]
 
 
-class LedgerSettings(TimeStampedModel):
+class LedgerSettings(SingletonSettings):
     """The campaign office's rules for deadlines, lights and escalation (one row)."""
 
     default_days = models.PositiveSmallIntegerField("限期整改默认工作日数", default=3, help_text="交办时可改")
@@ -95,11 +95,6 @@ class LedgerSettings(TimeStampedModel):
 
     def __str__(self) -> str:
         return "整改规则"
-
-    @classmethod
-    def current(cls) -> LedgerSettings:
-        obj = cls.objects.filter(pk=1).first()
-        return obj if obj is not None else cls(pk=1)
 
 
 class Problem(TimeStampedModel):
