@@ -183,7 +183,7 @@ def problems_of(*, campaign: Campaign, round: Round | None = None, hide_embargoe
     return qs.order_by()
 
 
-def _counted_inspections(*, campaign: Campaign, round: Round | None):
+def counted_inspections(*, campaign: Campaign, round: Round | None):
     """(school id → latest counted inspection row, school id → latest self-check score, school id → count).
 
     One query: every submitted inspection of the campaign (or the round), folded in Python."""
@@ -241,7 +241,7 @@ def school_figures(
         .order_by()
         .values("pk", "name", "school_type", "parent_id", "parent__kind", "parent__name")
     )
-    latest, self_scores, counts = _counted_inspections(campaign=campaign, round=round)
+    latest, self_scores, counts = counted_inspections(campaign=campaign, round=round)
     problem_rows = {
         row["school_id"]: row
         for row in problems_of(campaign=campaign, round=round, hide_embargoed=hide_embargoed)
@@ -458,7 +458,7 @@ def round_trend(*, campaign, schools=None) -> list[RoundPoint]:
 
 def lost_points(*, campaign, round=None, limit=None, schools=None) -> list[StandardLoss]:
     """Standards ordered by `lost` desc (then code); only standards some counted inspection checked."""
-    latest, _, _ = _counted_inspections(campaign=campaign, round=round)
+    latest, _, _ = counted_inspections(campaign=campaign, round=round)
     wanted = None if schools is None else set(_school_qs(schools).values_list("pk", flat=True))
     inspection_ids = [row["pk"] for pk, row in latest.items() if wanted is None or pk in wanted]
     if not inspection_ids:
@@ -497,10 +497,10 @@ def lost_points(*, campaign, round=None, limit=None, schools=None) -> list[Stand
         )
         for t in totals
     ]
-    result.sort(key=lambda s: (-s.lost, _code_key(s.code), s.standard_id))
+    result.sort(key=lambda s: (-s.lost, code_order(s.code), s.standard_id))
     return result[:limit] if limit else result
 
 
-def _code_key(code: str) -> tuple:
+def code_order(code: str) -> tuple:
     """Index codes sort as numbers: 1.2 before 1.10."""
     return tuple((0, int(part)) if part.isdigit() else (1, part) for part in code.split("."))

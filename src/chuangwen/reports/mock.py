@@ -307,7 +307,7 @@ def likely_losses(
 ) -> tuple[list[LikelyLoss], list[str]]:
     """Standards by the probability that a drawn school loses points on them (see the module docstring),
     and the labels of drawn types with no inspected school (left out of these weights). Three queries."""
-    latest, _, _ = figures._counted_inspections(campaign=campaign, round=None)
+    latest, _, _ = figures.counted_inspections(campaign=campaign, round=None)
     type_of = {u.pk: u.school_type or "" for u in units}
     inspected: dict[str, int] = defaultdict(int)
     inspection_ids = []
@@ -363,7 +363,7 @@ def likely_losses(
         )
         for pk in losing
     ]
-    result.sort(key=lambda s: (-s.p_lose, -s.expected_lost, figures._code_key(s.code), s.standard_id))
+    result.sort(key=lambda s: (-s.p_lose, -s.expected_lost, figures.code_order(s.code), s.standard_id))
     return (result[:limit] if limit else result), missing
 
 
