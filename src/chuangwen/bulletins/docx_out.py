@@ -1,7 +1,10 @@
 """The bulletin as a .docx in the GB/T 9704-2012 layout (python-docx).
 
 A4; margins top 37 mm, bottom 35 mm, left 28 mm, right 26 mm (版心 156 × 225 mm); body 3号 (16 pt)
-仿宋_GB2312 on a grid of 22 lines × 28 characters (docGrid linePitch 579, exact 28.95 pt lines);
+仿宋_GB2312, 22 lines × 28 characters: a line grid (docGrid type "lines", linePitch 579) with exact
+28.95 pt lines, and the characters condensed by 0.25 pt (15.75 pt each, 28 × 15.75 ≤ 156 mm) rather
+than a character grid — LibreOffice puts a 16 pt character that does not fit a 15.79 pt grid cell in
+two cells (14 characters a line), while a condensed run lays out the same in Word and LibreOffice;
 first-line indent of two characters; 一、 headings in 黑体, （一） in 楷体_GB2312; the title 2号 (22 pt)
 方正小标宋简体; the red 版头 and separator line; page numbers “— 1 —” in 4号 宋体, odd pages on the
 right, even pages on the left. The font names are the official ones (the bureau's Word has them).
@@ -21,7 +24,7 @@ from docx.oxml.ns import nsdecls, qn
 from docx.shared import Mm, Pt, RGBColor
 
 from . import charts as charts_mod
-from .outline import Outline
+from .outline import Outline, signature_indents
 
 FANGSONG = "仿宋_GB2312"
 XIAOBIAOSONG = "方正小标宋简体"
@@ -37,7 +40,9 @@ TABLE_PT = 10.5  # 五号
 LINE_PITCH_TWIPS = 579  # 225 mm ÷ 22 lines
 LINE_PT = LINE_PITCH_TWIPS / 20
 TEXT_WIDTH_MM = 210 - 28 - 26
-CHAR_SPACE = round((TEXT_WIDTH_MM / 25.4 * 72 / 28 - BODY_PT) * 4096)  # 28 characters a line
+# 28 characters a line: each condensed by this many twentieths of a point (16 − 0.25 = 15.75 pt).
+CONDENSE_TWENTIETHS = -5
+CHAR_PT = BODY_PT + CONDENSE_TWENTIETHS / 20  # one body character's advance
 RED = RGBColor(0xFF, 0x00, 0x00)
 # The elements that follow w:pBdr in a w:pPr (WordprocessingML's schema order; Word rejects others).
 AFTER_PBDR = [
@@ -70,6 +75,28 @@ AFTER_PBDR = [
     "w:pPrChange",
 ]
 AFTER_IND = AFTER_PBDR[AFTER_PBDR.index("w:ind") + 1 :]
+# The elements that follow w:spacing in a w:rPr.
+AFTER_RPR_SPACING = [
+    "w:w",
+    "w:kern",
+    "w:position",
+    "w:sz",
+    "w:szCs",
+    "w:highlight",
+    "w:u",
+    "w:effect",
+    "w:bdr",
+    "w:shd",
+    "w:fitText",
+    "w:vertAlign",
+    "w:rtl",
+    "w:cs",
+    "w:em",
+    "w:lang",
+    "w:eastAsianLayout",
+    "w:specVanish",
+    "w:oMath",
+]
 
 
 def _fonts(run_or_style, east_asian: str, latin: str = LATIN) -> None:
@@ -149,13 +176,22 @@ def _setup(doc) -> None:
     if grid is None:
         grid = parse_xml(f"<w:docGrid {nsdecls('w')}/>")
         sect.append(grid)
-    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), str(LINE_PITCH_TWIPS))
-    grid.set(qn("w:charSpace"), str(CHAR_SPACE))
+    if grid.get(qn("w:charSpace")) is not None:
+        del grid.attrib[qn("w:charSpace")]
+    # Chinese line breaking and punctuation (the template says en-US for East Asian text).
+    lang = doc.styles.element.find(qn("w:docDefaults")).find(".//" + qn("w:lang"))
+    if lang is not None:
+        lang.set(qn("w:eastAsia"), "zh-CN")
 
     normal = doc.styles["Normal"]
     _fonts(normal, FANGSONG)
     normal.font.size = Pt(BODY_PT)
+    normal_rpr = normal.element.get_or_add_rPr()
+    normal_rpr.insert_element_before(
+        parse_xml(f'<w:spacing {nsdecls("w")} w:val="{CONDENSE_TWENTIETHS}"/>'), *AFTER_RPR_SPACING
+    )
     normal.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
     normal.paragraph_format.line_spacing = Pt(LINE_PT)
     normal.paragraph_format.space_before = Pt(0)
@@ -213,8 +249,11 @@ def _table(doc, columns: tuple[str, ...], rows: list[tuple[str, ...]], widths: l
         body_el.append(sect)
 
 
-RANKING_WIDTHS = [620, 2500, 1100, 1000, 1050, 650, 800, 650, 830]  # twips; 版心 156 mm = 8844 twips
-OVERDUE_WIDTHS = [600, 2000, 1350, 2950, 1200, 744]
+# twips; the 版心 is 156 mm = 8844 twips, and no table is wider (it would overflow the margins).
+TEXT_WIDTH_TWIPS = round(TEXT_WIDTH_MM / 25.4 * 1440)
+RANKING_WIDTHS = [620, 2200, 1000, 1250, 900, 600, 800, 600, 874]  # 类型 fits 九年一贯制
+# 问题编号 fits “2026-000123★” and 逾期天数 its four characters on one line (checked in LibreOffice).
+OVERDUE_WIDTHS = [600, 1900, 1500, 2684, 1200, 960]
 
 
 def _caption(doc, text: str) -> None:
@@ -246,6 +285,7 @@ def render(outline: Outline, chart_list: list[charts_mod.Chart] | None = None) -
     ppr = number._p.get_or_add_pPr()
     line = '<w:bottom w:val="single" w:sz="18" w:space="11" w:color="FF0000"/>'
     ppr.insert_element_before(parse_xml(f"<w:pBdr {nsdecls('w')}>{line}</w:pBdr>"), *AFTER_PBDR)
+    _para(doc, indent=False)  # the title two lines under the red line (GB/T 9704 7.3.1)
     _para(doc, indent=False)
     title = _para(doc, indent=False)
     title.alignment = WD_ALIGN_PARAGRAPH.CENTER
@@ -277,12 +317,12 @@ def render(outline: Outline, chart_list: list[charts_mod.Chart] | None = None) -
             widths = RANKING_WIDTHS if len(block.columns) == len(RANKING_WIDTHS) else OVERDUE_WIDTHS
             _table(doc, block.columns, block.rows, widths)
 
-    _para(doc, indent=False)
-    _para(doc, indent=False)
-    for text in (outline.issuer, outline.date_text):
+    _para(doc, indent=False)  # 正文下空一行
+    indents = signature_indents(outline.issuer, outline.date_text)
+    for text, chars in zip((outline.issuer, outline.date_text), indents, strict=True):
         p = _para(doc, text, indent=False)
         p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        p.paragraph_format.right_indent = Pt(BODY_PT * 4)  # 成文日期右空四字
+        p.paragraph_format.right_indent = Pt(CHAR_PT * chars)
 
     out = io.BytesIO()
     doc.save(out)

@@ -39,6 +39,23 @@ class Outline:
     date_text: str  # 成文日期, e.g. 2026年11月27日
 
 
+def width_in_chars(text: str) -> float:
+    """A text's width in body characters: a CJK character (or full-width sign) is one, ASCII half."""
+    return sum(0.5 if ord(c) < 0x2E80 else 1 for c in text)
+
+
+def signature_indents(issuer: str, date_text: str) -> tuple[float, float]:
+    """Right indents, in characters, of the 发文机关署名 and the 成文日期 of a bulletin without a seal
+    (GB/T 9704-2012 7.3.5.2): the name two characters in from the right, the date on the next line
+    starting two characters right of the name's first character; a date longer than that would allow
+    stays two characters in, and the name moves left to keep the two-character step."""
+    name, date = width_in_chars(issuer), width_in_chars(date_text)
+    date_right = name - date
+    if date_right >= 2:
+        return 2.0, date_right
+    return 4 + date - name, 2.0
+
+
 def date_cn(day: dt.date) -> str:
     return f"{day.year}年{day.month}月{day.day}日"
 

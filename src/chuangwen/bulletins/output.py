@@ -16,7 +16,7 @@ from .models import Bulletin
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 PDF_TYPE = "application/pdf"
-RENDERER_VERSION = 1  # bump when the layout changes, so cached files are rendered again
+RENDERER_VERSION = 2  # bump when the layout changes, so cached files are rendered again
 CACHE_SECONDS = 24 * 3600
 
 

@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 
 from . import charts as charts_mod
 from .docx_out import TEXT_WIDTH_MM
-from .outline import Outline
+from .outline import Outline, signature_indents
 
 WIDE_COLUMNS = {"学校", "问题"}
 
@@ -36,10 +36,17 @@ def html(outline: Outline, chart_list: list[charts_mod.Chart] | None = None) -> 
         }
         for b in outline.blocks
     ]
+    issuer_right, date_right = signature_indents(outline.issuer, outline.date_text)
     header_pt = min(42, int(TEXT_WIDTH_MM / 25.4 * 72 / max(len(outline.header), 1)))
     return render_to_string(
         "bulletins/pdf.html",
-        {"outline": outline, "blocks": blocks, "header_pt": header_pt},
+        {
+            "outline": outline,
+            "blocks": blocks,
+            "header_pt": header_pt,
+            "issuer_right": issuer_right,
+            "date_right": date_right,
+        },
     )
 
 

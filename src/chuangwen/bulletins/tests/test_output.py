@@ -65,7 +65,15 @@ def test_docx_layout_fonts_number_and_tables(issued, city):
     assert _near(section.top_margin, 37) and _near(section.bottom_margin, 35)
     assert _near(section.left_margin, 28) and _near(section.right_margin, 26)
     grid = section._sectPr.find(qn("w:docGrid"))
-    assert grid.get(qn("w:type")) == "linesAndChars" and grid.get(qn("w:linePitch")) == "579"
+    # A line grid of 22 lines; 28 characters a line by condensing each 3号 character by 0.25 pt (a
+    # character grid of 15.79 pt cells puts each 16 pt character in two cells in LibreOffice).
+    assert grid.get(qn("w:type")) == "lines" and grid.get(qn("w:linePitch")) == "579"
+    assert grid.get(qn("w:charSpace")) is None
+    condensed = int(doc.styles["Normal"].element.rPr.find(qn("w:spacing")).get(qn("w:val")))
+    text_width_pt = (210 - 28 - 26) / 25.4 * 72
+    assert 28 * (16 + condensed / 20) <= text_width_pt < 29 * (16 + condensed / 20)
+    lang = doc.styles.element.find(qn("w:docDefaults")).find(".//" + qn("w:lang"))
+    assert lang.get(qn("w:eastAsia")) == "zh-CN"
 
     normal = doc.styles["Normal"]
     assert _east_asian(normal.element) == "仿宋_GB2312" and normal.font.size == Pt(16)
@@ -123,6 +131,9 @@ def test_docx_layout_fonts_number_and_tables(issued, city):
     assert [r[1] for r in over_rows[1:]] == [o["school"] for o in issued.content["overdue"]]
     assert len(over_rows) - 1 == len(issued.content["overdue"]) > 0
     cell_run = ranking.rows[1].cells[1]._tc.find(f".//{qn('w:r')}")
+    for table in (ranking, overdue):  # inside the 版心 (156 mm = 8844 twips), not over the margins
+        widths = [int(col.get(qn("w:w"))) for col in table._tbl.tblGrid.findall(qn("w:gridCol"))]
+        assert sum(widths) <= 8844
     assert _east_asian(cell_run) == "仿宋_GB2312"
 
     # Page numbers “— n —” in 4号 宋体: odd pages on the right, even pages on the left.
