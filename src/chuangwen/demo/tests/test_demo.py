@@ -16,7 +16,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.test import override_settings
 
+from chuangwen.accountability.models import CardPeriod, Kind, Record
 from chuangwen.accounts.models import User
+from chuangwen.bulletins.models import Bulletin
 from chuangwen.campaigns.models import Campaign, Round
 from chuangwen.core import access, audit
 from chuangwen.core.models import AuditEvent
@@ -114,6 +116,11 @@ def snapshot() -> dict:
             Problem.objects.count(),
             ProblemEvent.objects.count(),
             Notification.objects.count(),
+        ],
+        "accountability": [
+            Bulletin.objects.count(),
+            Record.objects.count(),
+            CardPeriod.objects.count(),
         ],
     }
 
@@ -421,3 +428,44 @@ def test_demo_accounts_see_meaningful_problems_and_rounds(demo_output):
     assert unannounced.schools.count() - submitted.count() >= 8  # still to inspect
     liaison2 = User.objects.get(username="liaison2")
     assert visible_problems(liaison2).exists()
+
+
+def test_demo_has_bulletins_and_accountability_records(demo_output, client):
+    """An issued bulletin (numbered, in the schools' inboxes, downloadable), a draft, 通报表扬 and 通报批评
+    from the bulletin, a 约谈 awaiting the demo school head's acknowledgement, and 黄牌 by the rules."""
+    from chuangwen.accountability.services import may_acknowledge
+
+    campaign = _campaign()
+    [issued] = Bulletin.objects.filter(campaign=campaign, status=Bulletin.Status.ISSUED)
+    assert issued.number == f"清教体创文〔{issued.year}〕1号"
+    assert issued.round.kind == Round.Kind.MOCK and issued.content_sha256
+    assert Bulletin.objects.filter(campaign=campaign, status=Bulletin.Status.DRAFT).count() == 1
+    inbox = Notification.objects.filter(kind="bulletin.issued")
+    assert set(inbox.values_list("unit_id", flat=True)) == set(issued.recipients.values_list("pk", flat=True))
+    assert inbox.filter(recipient__username="principal").exists()
+
+    by_bulletin = Record.objects.filter(bulletin=issued)
+    commended = set(by_bulletin.filter(kind=Kind.COMMEND).values_list("unit_id", flat=True))
+    criticised = set(by_bulletin.filter(kind=Kind.CRITICISE).values_list("unit_id", flat=True))
+    assert commended and criticised and not commended & criticised
+    assert commended == set(issued.content["commended_ids"])
+    assert criticised == set(issued.content["criticised_ids"])
+
+    school = Unit.objects.get(name=DEMO_SCHOOL)
+    principal = User.objects.get(username="principal")
+    [talk] = Record.objects.filter(kind=Kind.TALK)
+    assert talk.unit == school and talk.talk_at > talk.created_at and talk.talk_place
+    assert talk.acknowledged_at is None and may_acknowledge(principal, talk)
+    assert talk.problems.exists()
+    cards = Record.objects.filter(kind=Kind.YELLOW, card_period__isnull=False)
+    assert cards.exists() and all(c.problems.count() >= 3 for c in cards)
+    assert CardPeriod.objects.exists()
+
+    # The school head reads the bulletin and the talk; the Word file downloads.
+    client.force_login(principal)
+    assert client.get(f"/bulletins/{issued.pk}/").status_code == 200
+    docx = client.get(f"/bulletins/{issued.pk}/docx/")
+    assert docx.status_code == 200 and docx.content[:2] == b"PK"
+    page = client.get(f"/accountability/{talk.pk}/")
+    assert page.status_code == 200 and "确认" in page.content.decode()
+    assert audit.verify_chain().ok

@@ -4,6 +4,7 @@ import unicodedata
 
 from django.core.management.base import BaseCommand, CommandError
 
+from chuangwen.demo.accountability import build_demo_accountability
 from chuangwen.demo.campaign import build_demo_campaign
 from chuangwen.demo.city import DEMO_PASSWORD, DemoDisabled, build_demo_city
 from chuangwen.demo.problems import build_demo_problems
@@ -50,6 +51,7 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         campaign = build_demo_campaign()
         problems = build_demo_problems()
+        records = build_demo_accountability()
         if options["verbosity"] == 0:
             return
         t = report.totals
@@ -92,6 +94,14 @@ class Command(BaseCommand):
             )
         else:
             self.stdout.write(f"创建周期“{problems.campaign}”及其检查、问题台帐已存在，未重复生成。")
+        if records.created:
+            kinds = "、".join(f"{label} {n}" for label, n in records.records.items())
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"本次：印发通报 {records.issued}、通报草稿 {records.drafts} 份、问责记录（{kinds}），"
+                    f"用时 {records.seconds:.1f} 秒。"
+                )
+            )
         self.stdout.write("")
         self.stdout.write("演示账号：")
         for line in table([("用户名", "姓名", "角色", "单位"), *report.accounts]):
