@@ -3,17 +3,23 @@
 Everything the .docx, the PDF and the pages show comes from this snapshot (and the bulletin's own text
 fields), so an issued bulletin renders the same whenever it is downloaded.
 
-Figures come from `chuangwen.reports.figures` (the one place that computes them). For a period bulletin
-they are the campaign's as of the end of the period (or now, if earlier); the problems listed are the
-ones found within the period. For a round bulletin: that round's figures and problems. Problems of an
-unannounced (暗访) round still under embargo are never listed: bulletins go to every school.
+A period bulletin tells its period as it stood at the period's end (or now, if earlier): the problems
+counted are those found by then, each with its status, deadline and close as of that moment, read from
+the ledger's event history (`history`), so a problem closed after the period's end is still open — and
+overdue, if its deadline had passed — in that period's bulletin, and a bulletin drafted weeks later says
+what one drafted on the day would have said. The problems listed are the ones found within the period.
+Scores, ranks and lost points come from `chuangwen.reports.figures` (the one place that computes them),
+from the inspections as they are now. For a round bulletin: that round's figures and problems, as of
+now. Problems of an unannounced (暗访) round still under embargo are neither listed nor counted:
+bulletins go to every school.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections import OrderedDict
-from decimal import Decimal
+from collections import OrderedDict, defaultdict
+from dataclasses import astuple, dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
@@ -22,6 +28,8 @@ from chuangwen.ledger.models import Status
 from chuangwen.ledger.selectors import EMBARGOED
 from chuangwen.reports import figures
 
+from . import history
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CONTENT_VERSION = 1
 SUGGEST_COMMEND = 3  # default suggestions: the best-ranked schools …
@@ -29,6 +37,7 @@ SUGGEST_CRITICISE = 3  # … and the ones with the most overdue problems (or, wi
 LOST_STANDARDS = 5
 STATUS_LABELS = dict(Status.choices)
 WAITING_ON_SCHOOL = (Status.ASSIGNED, Status.IN_PROGRESS)
+DONE = (Status.CLOSED, Status.VOID)
 
 _DIGITS = "零一二三四五六七八九"
 
@@ -54,6 +63,12 @@ def chinese_number(n: int) -> str:
     return str(n)
 
 
+def _pct(part: int, whole: int) -> Decimal | None:
+    if not whole:
+        return None
+    return (Decimal(part) / Decimal(whole) * 100).quantize(Decimal("0.01"), ROUND_HALF_UP)
+
+
 def _num(value: Decimal | None) -> str | None:
     return None if value is None else str(value)
 
@@ -77,6 +92,77 @@ def scope_school_ids(*, round=None) -> list[int] | None:
     return list(round.schools.filter(is_active=True).values_list("pk", flat=True))
 
 
+@dataclass(frozen=True)
+class _Then:
+    school_id: int
+    found_at: dt.datetime
+    status: str
+    deadline: dt.datetime | None
+    closed_at: dt.datetime | None
+    escalated: bool
+
+
+def _states(problems, moment: dt.datetime) -> dict[int, _Then]:
+    """{id: (status, deadline, close) as of `moment`} for the problems, from the ledger's history."""
+    rows = list(
+        problems.values_list(
+            "pk", "school_id", "found_at", "status", "deadline", "closed_at", "listed_for_bulletin"
+        )
+    )
+    states = history.states_at({r[0]: history.Current(*r[3:]) for r in rows}, at=moment)
+    return {pk: _Then(school_id, found_at, *astuple(states[pk])) for pk, school_id, found_at, *_ in rows}
+
+
+def _overdue(state: _Then, moment: dt.datetime) -> bool:
+    return state.status in WAITING_ON_SCHOOL and state.deadline is not None and state.deadline < moment
+
+
+def _with_counts(row: figures.SchoolFigures, mine: list[_Then], moment: dt.datetime) -> figures.SchoolFigures:
+    """The school's row with its problem counts as of `moment` (score and rank as computed)."""
+    closed = sum(1 for s in mine if s.status == Status.CLOSED)
+    return replace(
+        row,
+        problems=len(mine),
+        open_problems=sum(1 for s in mine if s.status not in DONE),
+        overdue=sum(1 for s in mine if _overdue(s, moment)),
+        closed=closed,
+        rectification_rate=_pct(closed, len(mine)),
+    )
+
+
+def _city(rows, counted: dict[int, _Then], moment: dt.datetime) -> figures.CityFigures:
+    """The city's figures over the rows, problems counted as of `moment` (only what bulletins show)."""
+    in_rows = {r.school_id for r in rows}
+    states = [s for s in counted.values() if s.school_id in in_rows]
+    by_status = dict.fromkeys(Status.values, 0)
+    for s in states:
+        by_status[s.status] += 1
+    days = sorted(
+        (s.closed_at - s.found_at).total_seconds() / 86400
+        for s in states
+        if s.status == Status.CLOSED and s.closed_at is not None
+    )
+    median = None
+    if days:
+        middle = days[(len(days) - 1) // 2 : len(days) // 2 + 1]
+        median = Decimal(str(sum(middle) / len(middle))).quantize(Decimal("0.1"), ROUND_HALF_UP)
+    problems = sum(r.problems for r in rows)
+    closed = sum(r.closed for r in rows)
+    return figures.CityFigures(
+        score=figures.weighted_score(rows),
+        schools=len(rows),
+        inspected_schools=sum(1 for r in rows if r.score is not None),
+        problems=problems,
+        open_problems=sum(r.open_problems for r in rows),
+        overdue=sum(r.overdue for r in rows),
+        closed=closed,
+        rectification_rate=_pct(closed, problems),
+        median_days_to_close=median,
+        by_status=by_status,
+        by_light={},
+    )
+
+
 def generate(
     *,
     campaign,
@@ -88,31 +174,39 @@ def generate(
     """The generated parts for a period (dates) or a round, as a JSON-ready dict."""
     moment = as_of(period_end=period_end, now=now)
     school_ids = scope_school_ids(round=round)
-    rows = figures.school_figures(campaign=campaign, round=round, schools=school_ids, now=moment)
-    city = figures.city_from_rows(
-        rows, campaign=campaign, round=round, now=moment, narrowed=school_ids is not None
-    )
-    lost = figures.lost_points(campaign=campaign, round=round, limit=LOST_STANDARDS, schools=school_ids)
-
-    problems = (
-        figures.problems_of(campaign=campaign, round=round).exclude(status=Status.VOID).exclude(EMBARGOED)
-    )
+    problems = figures.problems_of(campaign=campaign, round=round).exclude(EMBARGOED)
     if school_ids is not None:
         problems = problems.filter(school_id__in=school_ids)
+    problems = problems.filter(found_at__lte=moment)
+    then = _states(problems, moment)
+    counted = {pk: s for pk, s in then.items() if s.status != Status.VOID}
+
+    by_school_then: defaultdict[int, list[_Then]] = defaultdict(list)
+    for state in counted.values():
+        by_school_then[state.school_id].append(state)
+    rows = [
+        _with_counts(row, by_school_then[row.school_id], moment)
+        for row in figures.school_figures(campaign=campaign, round=round, schools=school_ids, now=moment)
+    ]
+    city = _city(rows, counted, moment)
+    lost = figures.lost_points(campaign=campaign, round=round, limit=LOST_STANDARDS, schools=school_ids)
+
     found = problems
     if period_start is not None:
         found = found.filter(found_at__gte=_day_start(period_start))
     if period_end is not None:
         found = found.filter(found_at__lt=_day_start(period_end + dt.timedelta(days=1)))
-    found = found.filter(found_at__lte=moment)
 
     by_school: OrderedDict[int, dict] = OrderedDict()
     for p in found.select_related("school", "standard").order_by(
         "school__name", "school_id", "found_at", "pk"
     ):
+        if p.pk not in counted:  # void by the moment
+            continue
         entry = by_school.setdefault(
             p.school_id, {"school_id": p.school_id, "name": p.school.name, "items": []}
         )
+        status = counted[p.pk].status
         entry["items"].append(
             {
                 "id": p.pk,
@@ -120,19 +214,16 @@ def generate(
                 "standard": p.standard.code if p.standard_id else "",
                 "description": p.description,
                 "location": p.location,
-                "status": STATUS_LABELS.get(p.status, p.status),
+                "status": STATUS_LABELS.get(status, status),
             }
         )
 
     overdue_rows = []
-    overdue_qs = (
-        problems.filter(status__in=WAITING_ON_SCHOOL, deadline__lt=moment)
-        .select_related("school", "standard", "responsible")
-        .order_by("deadline", "pk")
-    )
+    late = {pk: s for pk, s in counted.items() if _overdue(s, moment)}
+    overdue_qs = problems.filter(pk__in=list(late)).select_related("school", "standard")
     today = moment.astimezone(SHANGHAI).date()
-    for p in overdue_qs:
-        due = p.deadline.astimezone(SHANGHAI).date()
+    for p in sorted(overdue_qs, key=lambda p: (late[p.pk].deadline, p.pk)):
+        due = late[p.pk].deadline.astimezone(SHANGHAI).date()
         overdue_rows.append(
             {
                 "id": p.pk,
@@ -143,7 +234,7 @@ def generate(
                 "standard": p.standard.code if p.standard_id else "",
                 "deadline": due.isoformat(),
                 "days": (today - due).days,
-                "escalated": bool(p.listed_for_bulletin),
+                "escalated": late[p.pk].escalated,
             }
         )
 
