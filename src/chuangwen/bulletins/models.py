@@ -94,6 +94,9 @@ class BulletinSchedule(TimeStampedModel):
     )
     start_date = models.DateField("起始日期")
     active = models.BooleanField("启用", default=True)
+    active_since = models.DateTimeField(
+        "最近启用时间", null=True, blank=True, help_text="停用期间到期的通报不补建；空则自创建起"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -7,8 +7,12 @@ Cadences:
 - per round finished: one round bulletin for each round of the campaign that has finished (and ends on
   or after the schedule's start date).
 
-Only the latest due period is created (no backfill of periods missed while the worker was off), once:
-(schedule, due_key) is unique, so two workers or two passes never create it twice.
+Every period is created, once: a pass creates the draft of each period that fell due since the schedule
+was created (or last switched on) and has none yet, so periods missed while the worker was down are
+back-filled, each a draft of its own telling its period as it stood at its end (decision 0021). The
+latest due period is created even if it fell due before that (as a new schedule's first draft). A pass
+creates at most MAX_PER_PASS drafts — the latest first, then the oldest missing — and the next pass
+goes on. (schedule, due_key) is unique, so two workers or two passes never create a period twice.
 """
 
 from __future__ import annotations
@@ -30,29 +34,52 @@ from .models import Bulletin, BulletinSchedule
 log = logging.getLogger(__name__)
 INTERVAL = 600  # seconds between passes
 MAX_STEPS = 2000
+MAX_PER_PASS = 10  # drafts a pass creates for one schedule (a long outage is caught up pass by pass)
 
 
-def latest_due(schedule: BulletinSchedule, today: dt.date) -> tuple[str, dt.date, dt.date] | None:
-    """(due_key, period_start, period_end) of the latest period due on or before `today`, or None."""
+def due_periods(schedule: BulletinSchedule, today: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """(due_key, period_start, period_end) of every period due on or before `today`, oldest first."""
+    periods = []
     if schedule.cadence == BulletinSchedule.Cadence.WORKING_DAYS:
         every = max(int(schedule.every or 1), 1)
         previous = calendar.add_working_days(schedule.start_date, 0)
         due = calendar.add_working_days(previous, every)
-        if due > today:
-            return None
         for _ in range(MAX_STEPS):
-            following = calendar.add_working_days(due, every)
-            if following > today:
+            if due > today:
                 break
-            previous, due = due, following
-        return due.isoformat(), previous, due - dt.timedelta(days=1)
-    if schedule.cadence == BulletinSchedule.Cadence.WEEKLY:
-        back = (today.weekday() - int(schedule.weekday)) % 7
-        due = today - dt.timedelta(days=back)
-        if due - dt.timedelta(days=7) < schedule.start_date:
-            return None
-        return due.isoformat(), due - dt.timedelta(days=7), due - dt.timedelta(days=1)
-    return None
+            periods.append((due.isoformat(), previous, due - dt.timedelta(days=1)))
+            previous, due = due, calendar.add_working_days(due, every)
+    elif schedule.cadence == BulletinSchedule.Cadence.WEEKLY:
+        due = schedule.start_date + dt.timedelta(days=7)
+        due += dt.timedelta(days=(int(schedule.weekday) - due.weekday()) % 7)
+        for _ in range(MAX_STEPS):
+            if due > today:
+                break
+            periods.append((due.isoformat(), due - dt.timedelta(days=7), due - dt.timedelta(days=1)))
+            due += dt.timedelta(days=7)
+    return periods[-MAX_STEPS:]
+
+
+def latest_due(schedule: BulletinSchedule, today: dt.date) -> tuple[str, dt.date, dt.date] | None:
+    """(due_key, period_start, period_end) of the latest period due on or before `today`, or None."""
+    periods = due_periods(schedule, today)
+    return periods[-1] if periods else None
+
+
+def missing_periods(schedule: BulletinSchedule, today: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """The periods to create now, in the order to create them: the latest due, then the older ones
+    that fell due since the schedule was created or switched on, oldest first; none that has a draft."""
+    periods = due_periods(schedule, today)
+    if not periods:
+        return []
+    since = calendar.shanghai_date(schedule.active_since or schedule.created_at)
+    wanted = [periods[-1], *(p for p in periods[:-1] if dt.date.fromisoformat(p[0]) >= since)]
+    have = set(
+        Bulletin.objects.filter(schedule=schedule, due_key__in=[p[0] for p in wanted]).values_list(
+            "due_key", flat=True
+        )
+    )
+    return [p for p in wanted if p[0] not in have]
 
 
 def _create(schedule: BulletinSchedule, *, due_key: str, now, **kwargs) -> Bulletin | None:
@@ -87,9 +114,7 @@ def run_schedule(schedule: BulletinSchedule, *, now: dt.datetime | None = None) 
             if made is not None:
                 created.append(made)
         return created
-    due = latest_due(schedule, calendar.shanghai_date(now))
-    if due is not None:
-        key, start, end = due
+    for key, start, end in missing_periods(schedule, calendar.shanghai_date(now))[:MAX_PER_PASS]:
         made = _create(schedule, due_key=key, now=now, period_start=start, period_end=end)
         if made is not None:
             created.append(made)
@@ -172,7 +197,11 @@ def schedule_toggle(*, schedule: BulletinSchedule, actor, request=None) -> Bulle
     access.require(services.can_manage_bulletins(actor))
     item = BulletinSchedule.objects.select_for_update().get(pk=schedule.pk)
     item.active = not item.active
-    item.save(update_fields=["active", "updated_at"])
+    fields = ["active", "updated_at"]
+    if item.active:  # periods due while it was off are not back-filled
+        item.active_since = timezone.now()
+        fields.append("active_since")
+    item.save(update_fields=fields)
     audit.record(
         "bulletin.schedule.toggle", actor=actor, request=request, obj=item, data={"active": item.active}
     )

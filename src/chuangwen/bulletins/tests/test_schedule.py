@@ -1,12 +1,17 @@
-"""Scheduled bulletins: one draft when due, none twice, never issued by the worker."""
+"""Scheduled bulletins: one draft for each period due (missed ones back-filled), none twice, never issued
+by the worker."""
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.utils import timezone
 
 from chuangwen.bulletins import schedule
 from chuangwen.bulletins.models import Bulletin
@@ -120,3 +125,89 @@ def test_schedule_create_checks_its_input(city):
             start_date=dt.date(2026, 11, 2),
             actor=city.users[Role.LEADER],
         )
+
+
+def _schedule_made_on(city, day: dt.date, **kwargs):
+    with time_machine.travel(_at(day, 8), tick=False):
+        return make_schedule(city, **kwargs)
+
+
+def test_periods_missed_while_the_worker_was_down_are_back_filled_once_each(city):
+    item = _schedule_made_on(city, dt.date(2026, 11, 2), every=3, start_date=dt.date(2026, 11, 2))
+    first = schedule.run_schedule(item, now=_at(dt.date(2026, 11, 5)))
+    assert [b.due_key for b in first] == ["2026-11-05"]
+    # The worker is down from the 6th to the 20th: due on the 10th, 13th and 18th, all missed.
+    made = schedule.run_schedule(item, now=_at(dt.date(2026, 11, 20)))
+    assert [b.due_key for b in made] == ["2026-11-18", "2026-11-10", "2026-11-13"]  # the latest first
+    drafts = Bulletin.objects.filter(schedule=item).order_by("period_start")
+    periods = [(b.period_start, b.period_end) for b in drafts]
+    assert periods == [
+        (dt.date(2026, 11, 2), dt.date(2026, 11, 4)),
+        (dt.date(2026, 11, 5), dt.date(2026, 11, 9)),
+        (dt.date(2026, 11, 10), dt.date(2026, 11, 12)),
+        (dt.date(2026, 11, 13), dt.date(2026, 11, 17)),
+    ]  # back to back: no day missed, none twice
+    assert all(b.status == Bulletin.Status.DRAFT for b in drafts)
+    # Each tells its own period as of its end, not the day it was created.
+    assert [b.content["as_of"][:10] for b in drafts] == [
+        "2026-11-04", "2026-11-09", "2026-11-12", "2026-11-17"
+    ]  # fmt: skip
+    assert schedule.run_schedule(item, now=_at(dt.date(2026, 11, 20), 15)) == []
+    assert schedule.run_schedules(now=_at(dt.date(2026, 11, 20), 16)) == []
+
+
+def test_a_long_outage_is_caught_up_pass_by_pass(city, monkeypatch):
+    monkeypatch.setattr(schedule, "MAX_PER_PASS", 2)
+    item = _schedule_made_on(city, dt.date(2026, 11, 2), every=1, start_date=dt.date(2026, 11, 2))
+    today = _at(dt.date(2026, 11, 9))  # due on the 3rd, 4th, 5th, 6th and 9th
+    keys = [[b.due_key for b in schedule.run_schedule(item, now=today)] for _ in range(4)]
+    assert keys == [["2026-11-09", "2026-11-03"], ["2026-11-04", "2026-11-05"], ["2026-11-06"], []]
+
+
+def test_periods_due_while_a_schedule_was_off_are_not_back_filled(city):
+    item = _schedule_made_on(city, dt.date(2026, 11, 2), every=1, start_date=dt.date(2026, 11, 2))
+    office = city.users[Role.OFFICE]
+    schedule.run_schedule(item, now=_at(dt.date(2026, 11, 3)))
+    with time_machine.travel(_at(dt.date(2026, 11, 3), 12), tick=False):
+        schedule.schedule_toggle(schedule=item, actor=office)  # off
+    with time_machine.travel(_at(dt.date(2026, 11, 9), 8), tick=False):
+        item = schedule.schedule_toggle(schedule=item, actor=office)  # on again
+    made = schedule.run_schedule(item, now=_at(dt.date(2026, 11, 10)))
+    assert [b.due_key for b in made] == ["2026-11-10", "2026-11-09"]
+    assert not Bulletin.objects.filter(due_key__in=["2026-11-04", "2026-11-05", "2026-11-06"]).exists()
+
+
+def test_a_new_schedule_starts_with_the_latest_period_only(city):
+    item = make_schedule(city, every=3, start_date=dt.date(2026, 9, 1))  # made today, started long ago
+    made = schedule.run_schedule(item, now=timezone.now())
+    assert len(made) == 1 and made[0].due_key == schedule.latest_due(item, timezone.localdate())[0]
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="concurrent writers: PostgreSQL only")
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_racing_create_one_draft_per_period(city):
+    item = _schedule_made_on(city, dt.date(2026, 11, 2), every=1, start_date=dt.date(2026, 11, 2))
+    now = _at(dt.date(2026, 11, 9))  # five periods due
+    barrier = threading.Barrier(2)
+    made, errors = [], []
+
+    def work():
+        from django.db import connection as conn
+
+        try:
+            barrier.wait(timeout=30)
+            made.extend(b.pk for b in schedule.run_schedules(now=now))
+        except Exception as exc:
+            errors.append(repr(exc))
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    assert not errors, errors
+    keys = list(Bulletin.objects.filter(schedule=item).values_list("due_key", flat=True))
+    assert sorted(keys) == ["2026-11-03", "2026-11-04", "2026-11-05", "2026-11-06", "2026-11-09"]
+    assert sorted(made) == sorted(Bulletin.objects.filter(schedule=item).values_list("pk", flat=True))
