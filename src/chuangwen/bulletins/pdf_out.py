@@ -14,6 +14,9 @@ from .docx_out import TEXT_WIDTH_MM
 from .outline import Outline, signature_indents
 
 WIDE_COLUMNS = {"学校", "问题"}
+# 楷体 for the （一） headings (GB/T 9704: the second level in 楷体): the official font, then AR PL UKai
+# (Debian's optional fonts-arphic-ukai) where it is installed, then the serif body font.
+KAITI = ("楷体_GB2312", "KaiTi", "AR PL UKai CN")
 
 # WeasyPrint logs every page it lays out at INFO (80 lines a bulletin); keep it quiet unless the
 # settings' LOGGING says otherwise.
@@ -46,6 +49,7 @@ def html(outline: Outline, chart_list: list[charts_mod.Chart] | None = None) -> 
             "header_pt": header_pt,
             "issuer_right": issuer_right,
             "date_right": date_right,
+            "kaiti": ", ".join(f'"{name}"' for name in KAITI),
         },
     )
 

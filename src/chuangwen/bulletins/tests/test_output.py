@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 from docx import Document
@@ -11,7 +12,7 @@ from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 from pypdf import PdfReader
 
-from chuangwen.bulletins import charts, output, services
+from chuangwen.bulletins import charts, outline, output, pdf_out, services
 from chuangwen.core.roles import Role
 from chuangwen.reports.tests.factories import build
 
@@ -215,3 +216,30 @@ def test_an_issued_bulletins_files_are_rendered_once_and_a_drafts_every_time(cit
     output.docx_bytes(draft)
     output.docx_bytes(draft)
     assert len(calls) == 3
+
+
+def _fonts_of(pdf: bytes) -> set[str]:
+    names = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in (page["/Resources"].get("/Font") or {}).values():
+            names.add(str(font.get_object()["/BaseFont"]))
+    return names
+
+
+UKAI = Path("/usr/share/fonts/truetype/arphic/ukai.ttc")
+
+
+@pytest.mark.skipif(not UKAI.exists(), reason="fonts-arphic-ukai (optional) not installed")
+def test_pdf_school_headings_in_kaiti_when_installed(issued):
+    fonts = _fonts_of(output.pdf_bytes(issued))
+    assert any("UKai" in f for f in fonts), fonts
+    assert any("Noto-Serif-CJK" in f for f in fonts)
+
+
+def test_pdf_school_headings_fall_back_to_the_body_font_without_kaiti(issued, monkeypatch):
+    monkeypatch.setattr(pdf_out, "KAITI", ("楷体_GB2312", "KaiTi", "没有这个楷体"))
+    pdf = pdf_out.render(outline.build(issued), charts.charts_for(issued.content))
+    fonts = _fonts_of(pdf)
+    assert not any("UKai" in f for f in fonts) and any("Noto-Serif-CJK" in f for f in fonts), fonts
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert issued.content["problems_by_school"][0]["name"] in text.replace("\n", "")
