@@ -79,7 +79,9 @@ class CityOut(Schema):
     schools: int
     inspected_schools: int
     problems: int
-    open_problems: int
+    open_problems: int = Field(description="未销号：待交办、已交办、整改中、待复核")
+    todo: int = Field(0, description="待整改：待交办、已交办、整改中（台帐“未销号（待整改）”）")
+    pending_review: int = Field(0, description="待复核")
     overdue: int
     closed: int
     rectification_rate: float | None
@@ -174,9 +176,16 @@ class ProblemRef(Schema):
 
 
 class SchoolLinks(Schema):
-    open: str
+    open: str = Field(description="台帐：未销号（待整改），不含待复核")
+    pending_review: str = ""
     overdue: str
     all: str
+
+
+class SchoolCounts(Schema):
+    todo: int = Field(description="待整改（台帐“未销号（待整改）”）")
+    pending_review: int
+    overdue: int
 
 
 class SchoolTrendOut(Schema):
@@ -199,6 +208,7 @@ class SchoolDashboardOut(Schema):
     ranked_in_type: int = 0
     lost: list[LossOut] = []
     open_list: list[ProblemRef] = []
+    counts: SchoolCounts | None = None
     links: SchoolLinks | None = None
 
 

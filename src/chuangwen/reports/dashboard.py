@@ -10,10 +10,12 @@ import hashlib
 from collections import defaultdict
 from decimal import Decimal
 
+from django.db.models import Count, Q
 from django.urls import reverse
+from django.utils import timezone
 
 from chuangwen.ledger import selectors as ledger_selectors
-from chuangwen.ledger.models import Light, Status
+from chuangwen.ledger.models import OPEN_STATUSES, Light, Status
 from chuangwen.org.models import Unit
 
 from . import figures
@@ -56,19 +58,71 @@ def school_row(f: figures.SchoolFigures) -> dict:
     }
 
 
-def city_row(c: figures.CityFigures) -> dict:
+def ledger_links(*, round_id: int | None = None, **params) -> dict:
+    """Links to the ledger list showing exactly the problems a dashboard number counts: `open` is the
+    ledger's 未销号（待整改） filter (待交办, 已交办, 整改中), without 待复核, which has its own link. The
+    round is passed on; the campaign cannot be (the ledger lists every campaign's problems)."""
+    scope = {"round": round_id, **params}
+    return {
+        "open": ledger_url(status="open", **scope),
+        "pending_review": ledger_url(status=Status.PENDING_REVIEW, **scope),
+        "overdue": ledger_url(overdue="1", **scope),
+        "all": ledger_url(**scope),
+    }
+
+
+def ledger_counts(*, user, campaign, round=None, school_id: int | None = None) -> dict:
+    """What the ledger list behind each dashboard link counts, in one query: {"todo", "pending_review",
+    "overdue"} of the campaign's problems (`inside`) and of the others the same link also lists
+    (`outside`: other campaigns, problems outside any round before or after the campaign). The ledger has
+    no campaign filter, so a page says how many of the rows a link shows are not in its figure."""
+    base = ledger_selectors.problem_list(user=user, round_id=round.pk if round else None, school_id=school_id)
+    mine = Q(pk__in=figures.problems_of(campaign=campaign, round=round).values("pk"))
+    kinds = {
+        "todo": Q(status__in=OPEN_STATUSES),
+        "pending_review": Q(status=Status.PENDING_REVIEW),
+        "overdue": Q(status__in=[Status.ASSIGNED, Status.IN_PROGRESS], deadline__lt=timezone.now()),
+    }
+    found = base.order_by().aggregate(
+        **{f"in_{k}": Count("pk", filter=q & mine) for k, q in kinds.items()},
+        **{f"out_{k}": Count("pk", filter=q & ~mine) for k, q in kinds.items()},
+    )
+    return {
+        "inside": {k: found[f"in_{k}"] for k in kinds},
+        "outside": {k: found[f"out_{k}"] for k in kinds},
+    }
+
+
+def city_row(c: figures.CityFigures, filters: Filters | None = None) -> dict:
+    """The city's figures. `todo` (待整改: 待交办, 已交办, 整改中) is what the ledger's 未销号（待整改）
+    filter lists; `pending_review` (待复核) is counted apart; open_problems (未销号) is both.
+    No links when the figures cover a district or a school type: the ledger has no such filter, so its
+    list would not show the same number."""
+    links = None
+    if filters is not None and filters.district is None and not filters.school_type:
+        links = ledger_links(round_id=filters.round.pk if filters.round else None)
     return {
         "score": num(c.score),
         "schools": c.schools,
         "inspected_schools": c.inspected_schools,
         "problems": c.problems,
         "open_problems": c.open_problems,
+        "todo": sum(n for key, n in c.by_status.items() if key in OPEN_STATUSES),
+        "pending_review": c.by_status.get(Status.PENDING_REVIEW, 0),
         "overdue": c.overdue,
         "closed": c.closed,
         "rectification_rate": num(c.rectification_rate),
         "median_days_to_close": num(c.median_days_to_close),
+        "links": links,
         "by_status": [
-            {"key": key, "label": STATUS_LABELS[key], "count": n, "url": ledger_url(status=key)}
+            {
+                "key": key,
+                "label": STATUS_LABELS[key],
+                "count": n,
+                "url": ledger_url(status=key, round=filters.round.pk if filters.round else None)
+                if links
+                else "",
+            }
             for key, n in c.by_status.items()
         ],
         "by_light": [{"key": key, "label": LIGHT_LABELS[key], "count": n} for key, n in c.by_light.items()],
@@ -193,7 +247,11 @@ def city_dashboard(*, user, filters: Filters, with_coverage: bool = True) -> dic
         "round": {"id": filters.round.pk, "name": filters.round.name} if filters.round else None,
         "district": filters.district_label,
         "school_type": filters.school_type_label,
-        "city": city_row(city),
+        "city": city_row(city, filters),
+        # Rows the ledger links list beyond the figures (other campaigns); none when there are no links.
+        "outside": ledger_counts(user=user, campaign=campaign, round=filters.round)["outside"]
+        if filters.district is None and not filters.school_type
+        else None,
         "inspected_any": city.inspected_schools > 0,
         "trend": [
             {
@@ -232,10 +290,13 @@ def school_dashboard(*, user, school: Unit, filters: Filters, as_bureau: bool) -
         for s in figures.lost_points(campaign=campaign, round=filters.round, schools=[school.pk])
         if s.lost > 0
     ]
+    # Counted with the ledger's own selector and filters, so each number is the rows its link lists.
+    counted = ledger_counts(user=user, campaign=campaign, round=filters.round, school_id=school.pk)
     open_problems = list(
         ledger_selectors.problem_list(user=user, school_id=school.pk)
-        .exclude(status__in=figures.DONE)
         .filter(pk__in=figures.problems_of(campaign=campaign, round=filters.round).values("pk"))
+        .exclude(status__in=figures.DONE)
+        .order_by("deadline", "pk")
         .values("pk", "description", "status", "deadline", "standard__code")[:10]
     )
     return {
@@ -260,11 +321,9 @@ def school_dashboard(*, user, school: Unit, filters: Filters, as_bureau: bool) -
             }
             for p in open_problems
         ],
-        "links": {
-            "open": ledger_url(school=school.pk, status="open"),
-            "overdue": ledger_url(school=school.pk, overdue="1"),
-            "all": ledger_url(school=school.pk),
-        },
+        "counts": counted["inside"],
+        "outside": counted["outside"],
+        "links": ledger_links(round_id=filters.round.pk if filters.round else None, school=school.pk),
     }
 
 

@@ -49,7 +49,10 @@ def test_city_dashboard_shows_the_figures(client, city, data):
     html = text(page)
     assert f'data-testid="kpi-score">{c.score:.2f}<' in html
     assert f"{c.inspected_schools}<small" in html and f"/ {c.schools}</small>" in html
-    assert f'?status=open">{c.open_problems}</a>' in html
+    todo = sum(n for key, n in c.by_status.items() if key in ("new", "assigned", "in_progress"))
+    assert f'?status=open" title="在问题台帐中查看（未销号（待整改））">{todo}</a>' in html
+    assert f'?status=pending_review" data-testid="kpi-review">{c.by_status["pending_review"]}</a>' in html
+    assert f"未销号共 {c.open_problems}" in html
     assert f'?overdue=1">{c.overdue}</a>' in html
     assert f"{c.rectification_rate:.1f}%" in html and f"{c.median_days_to_close:.1f}" in html
     for loss in figures.lost_points(campaign=data.campaign, limit=10):
@@ -61,6 +64,70 @@ def test_city_dashboard_shows_the_figures(client, city, data):
     # The charts' data travels as JSON next to them; ECharts is loaded on this page only.
     assert 'id="dashboard-data"' in html and "vendor/echarts/echarts.min.js" in html
     assert "echarts" not in text(client.get("/ledger/"))
+
+
+def _kpi_links(html: str) -> dict[str, tuple[str, int]]:
+    """{kpi: (link, number shown)} of the dashboard's problem numbers that link to the ledger."""
+    found = {}
+    for testid in ("kpi-open", "kpi-review", "kpi-overdue"):
+        m = re.search(
+            rf'data-testid="{testid}">\s*<a href="([^"]+)"[^>]*>(\d+)</a>'
+            rf'|<a href="([^"]+)" data-testid="{testid}">(\d+)</a>',
+            html,
+        )
+        if m:
+            href, number = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+            found[testid] = (href.replace("&amp;", "&"), int(number))
+    return found
+
+
+def _ledger_rows(client, href: str) -> int:
+    found = re.search(r"共 (\d+) 条", text(client.get(href)))
+    return int(found.group(1)) if found else 0
+
+
+OUTSIDE_KEY = {"kpi-open": "todo", "kpi-review": "pending_review", "kpi-overdue": "overdue"}
+
+
+@pytest.mark.parametrize("role", [Role.OFFICE, Role.SCHOOL_HEAD])
+@pytest.mark.parametrize("by_round", [False, True])
+def test_dashboard_problem_numbers_equal_the_ledger_rows_their_links_show(client, city, data, role, by_round):
+    """待整改 (the ledger's 未销号（待整改）: without 待复核), 待复核 and 逾期 on the city and the school
+    dashboards: following the link lists exactly that many problems, plus those of other campaigns the
+    page names in its note (the ledger has no campaign filter)."""
+    from chuangwen.reports import dashboard
+
+    login(client, city, role)
+    query = f"?round={data.round1.pk}" if by_round else ""
+    page = "/reports/" if role == Role.OFFICE else f"/reports/schools/{city.school_a.pk}/"
+    html = text(client.get(page + query))
+    links = _kpi_links(html)
+    assert {"kpi-open", "kpi-overdue"} <= set(links), html
+    school_id = None if role == Role.OFFICE else city.school_a.pk
+    outside = dashboard.ledger_counts(
+        user=city.users[role],
+        campaign=data.campaign,
+        round=data.round1 if by_round else None,
+        school_id=school_id,
+    )["outside"]
+    for testid, (href, number) in links.items():
+        assert "status=open" in href if testid == "kpi-open" else True
+        assert ("round=" in href) == by_round
+        assert _ledger_rows(client, href) == number + outside[OUTSIDE_KEY[testid]], (testid, href)
+    if any(outside.values()):
+        assert 'data-testid="outside-note"' in html and f"待整改 {outside['todo']} 个" in html
+    else:
+        assert 'data-testid="outside-note"' not in html
+    if by_round:  # a round is exactly what the ledger's round filter lists
+        assert not any(outside.values())
+    else:  # the factory's problem found before the campaign is 待交办: in the ledger, not in the figure
+        assert outside["todo"] >= (1 if role == Role.OFFICE else 0)
+
+
+def test_dashboard_numbers_do_not_link_when_narrowed_to_a_district(client, city, data):
+    html = text(login(client, city).get(f"/reports/?district={city.district_a.pk}"))
+    assert 'data-testid="no-ledger-links"' in html
+    assert not _kpi_links(html)
 
 
 def test_city_dashboard_by_district_type_and_round(client, city, data):
@@ -174,7 +241,7 @@ def test_school_dashboard_compares_with_city_and_type(client, city, data):
     assert f"{figures.weighted_score(rows):.2f}" in html and f"{figures.weighted_score(primary):.2f}" in html
     assert f'data-testid="kpi-rank">{mine.rank}<small' in html
     assert f"第 {mine.rank_in_type} / {sum(1 for f in primary if f.rank)}" in html
-    assert f'school={city.school_a.pk}&amp;overdue=1">{mine.overdue}</a>' in html
+    assert f'overdue=1&amp;school={city.school_a.pk}">{mine.overdue}</a>' in html
     api = client.get(f"/api/reports/schools/{city.school_a.pk}").json()
     assert api["school"]["score"] == float(mine.score) and api["school"]["rank"] == mine.rank
     assert api["city_average"] == float(figures.weighted_score(rows))
