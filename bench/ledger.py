@@ -12,7 +12,9 @@ close time; most found in a round). Then, in the same run:
 
 (a) the ledger list page `/ledger/` as 创文办 (Django test client: middleware, session, selector, template;
     no network), median of N requests taken in turn with the baseline's (so load hits both alike):
-    with the page's caches emptied before each request, and warm; against the trivial page
+    with the user's list caches emptied before each request (the shared catalogue of schools and standards
+    warm, as any user's view in the last minute leaves it), with every list cache emptied, and warm;
+    against the trivial page
     (`/accounts/password/`: a logged-in page with the same session, base template, navigation and unread
     count, and nothing of its own) and, for reference, `/ping` (no session, no template). The same for a
     district's 创文办, whose list goes through the path filter (the city's office reaches every school
@@ -332,12 +334,25 @@ def interleaved(cases: dict, rounds: int) -> dict[str, list[float]]:
 
 
 def forget_list_caches(user=None) -> None:
-    """Drop the list page's cached dropdowns and totals (ledger/listing.py), as after a problem changed
-    and the user's minute is up: the page then does all its work. Other caches (sessions, the holiday
+    """Drop the user's cached dropdowns and every cached total (ledger/listing.py), as after a problem
+    changed and the user's minute is up. The shared catalogue of schools and standards and the display
+    settings stay: any user's view in the last minute keeps them warm. Other caches (sessions, the holiday
     calendar) stay as a running server has them."""
     from chuangwen.ledger import listing
 
     listing.forget(user or _OFFICE[0])
+
+
+def forget_all_list_caches(user=None) -> None:
+    """forget_list_caches and the shared parts too (the catalogue, the ledger's display settings): what the
+    first view after a school, standard or campaign changed pays, or a process's first view of the minute."""
+    from django.core.cache import cache
+
+    from chuangwen.ledger import listing
+    from chuangwen.ledger.models import LedgerSettings
+
+    forget_list_caches(user)
+    cache.delete_many([listing.CATALOGUE_KEY, LedgerSettings._cache_key()])
 
 
 def problem_changed() -> None:
@@ -552,16 +567,21 @@ def main() -> int:
                 "ping": (lambda: ping_client.get("/ping"), None),
                 "trivial": (lambda: trivial_client.get(TRIVIAL), None),
                 "cold": (page, forget_list_caches),
+                "all cold": (page, forget_all_list_caches),
                 "changed": (page, problem_changed),
                 "warm": (page, None),
                 "district cold": (district_page, lambda: forget_list_caches(district_office)),
+                "district all cold": (district_page, lambda: forget_all_list_caches(district_office)),
                 "district warm": (district_page, None),
             },
             args.rounds,
         )
         ping, trivial, big_page, big_warm = (taken[k] for k in ("ping", "trivial", "cold", "warm"))
         ratio = ms(big_page) / ms(trivial)
-        print(f"\n(a) {page.label}, as 创文办 (whole city), median of {args.rounds}")
+        print(
+            f"\n(a) {page.label}, as 创文办 (whole city), median of {args.rounds}; "
+            "the user's list caches empty"
+        )
         print(f"  /ping (no session, no page)   {ms(ping):8.2f} ms")
         print(f"  {TRIVIAL} (trivial page)  {ms(trivial):8.2f} ms   (baseline)")
         print(
@@ -583,6 +603,12 @@ def main() -> int:
             f"  list at {total:>7,} problems, caches warm (same user again within the minute, "
             f"no problem changed): {ms(big_warm):.2f} ms = {ms(big_warm) / ms(trivial):.1f}× the trivial page"
         )
+        every = taken["all cold"]
+        print(
+            f"  list at {total:>7,} problems, every list cache empty (the shared catalogue of schools and "
+            f"standards too: once a minute per process): {ms(every):.2f} ms = "
+            f"{ms(every) / ms(trivial):.1f}× the trivial page"
+        )
         changed = taken["changed"]
         print(
             f"  list at {total:>7,} problems, right after a problem changed (total recounted, dropdowns "
@@ -590,7 +616,11 @@ def main() -> int:
         )
         print(f"  list {total:,} / list {first}: {ms(big_page) / ms(small_page):.1f}×  (what the data adds)")
         district_rows = district_page_rows(district_office)
-        for label, key in (("caches empty", "district cold"), ("caches warm", "district warm")):
+        for label, key in (
+            ("user's caches empty", "district cold"),
+            ("every list cache empty", "district all cold"),
+            ("caches warm", "district warm"),
+        ):
             print(
                 f"  as a district's 创文办 ({district_rows:,} problems in reach, path filter), {label}: "
                 f"{ms(taken[key]):.2f} ms = {ms(taken[key]) / ms(trivial):.1f}× the trivial page; "

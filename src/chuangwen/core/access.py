@@ -27,6 +27,7 @@ from .roles import BUREAU_ROLES, CLASS_MANAGER_ROLES, UNIT_MANAGER_ROLES, Role
 
 _CACHE_ATTR = "_chuangwen_scope"
 _REACH_ATTR = "_chuangwen_reaches_all"
+_MEMO_ATTR = "_chuangwen_memo"
 
 
 @dataclass(frozen=True)
@@ -94,9 +95,21 @@ def scope_of(user) -> Scope:
 def forget(user) -> None:
     """Drop the cached scope, after the user's roles changed."""
     if user is not None:
-        for attr in (_CACHE_ATTR, _REACH_ATTR):
+        for attr in (_CACHE_ATTR, _REACH_ATTR, _MEMO_ATTR):
             if hasattr(user, attr):
                 delattr(user, attr)
+
+
+def remember(user, key: str, compute):
+    """`compute()` once per user object (one request), like the scope: for small facts about the user that
+    several reads of one page need (e.g. whether they are responsible for any problem). `forget` drops it."""
+    memo = getattr(user, _MEMO_ATTR, None)
+    if memo is None:
+        memo = {}
+        setattr(user, _MEMO_ATTR, memo)
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def roles_of(user) -> frozenset[str]:

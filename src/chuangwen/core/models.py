@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.contrib.contenttypes.fields import GenericForeignKey
-from django.db import models
+from django.core.cache import cache
+from django.db import models, transaction
 from django.utils import timezone
 
 
@@ -16,13 +17,38 @@ class SingletonSettings(TimeStampedModel):
     """A table of one row (pk 1) of settings the office edits; `current()` reads it, or the defaults when
     nobody has saved it yet."""
 
+    CACHE_TTL = 60  # seconds `for_display()` keeps a copy
+
     class Meta:
         abstract = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        key = self._cache_key()
+        cache.delete(key)
+        transaction.on_commit(lambda: cache.delete(key))
 
     @classmethod
     def current(cls):
         obj = cls.objects.filter(pk=1).first()
         return obj if obj is not None else cls(pk=1)
+
+    @classmethod
+    def for_display(cls):
+        """`current()` kept in the cache for CACHE_TTL seconds, for pages that only show things with it
+        (a list's traffic lights): a save drops it at once in this process, other processes of an install
+        without Redis follow within the TTL. Anything that decides or records (a deadline, a move) reads
+        `current()`."""
+        key = cls._cache_key()
+        obj = cache.get(key)
+        if obj is None:
+            obj = cls.current()
+            cache.set(key, obj, cls.CACHE_TTL)
+        return obj
+
+    @classmethod
+    def _cache_key(cls) -> str:
+        return f"settings:{cls._meta.label_lower}"
 
 
 class AppendOnlyQuerySet(models.QuerySet):

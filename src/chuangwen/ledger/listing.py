@@ -1,9 +1,14 @@
 """What the ledger list page reads besides its rows, kept cheap because the page is opened all day:
 the filter dropdowns (schools, standards, rounds, people) and the total, both cached for a short time.
 
+- The schools and the active edition's standards come from one catalogue shared by every user (CATALOGUE_TTL
+  seconds, dropped at once in this process when a unit, standard, edition or campaign is saved or deleted);
+  each user's schools are picked from it by their reach in Python, so a user's first view costs no query
+  for them. Across the processes of an embedded install without Redis a change shows within the TTL.
 - Dropdown choices are cached per set of grants (users with the same roles on the same units share them)
-  for CHOICES_TTL seconds, with their <option> HTML rendered once:
-  a new school or round shows in a dropdown within a minute; the rows themselves are never cached.
+  for CHOICES_TTL seconds, with their <option> HTML rendered once, under the catalogue's token: a new
+  school or round shows at once in this process (its save drops the catalogue), within a minute in
+  another; the rows themselves are never cached.
 - The total is counted with the subquery form of the visibility rule and stops at COUNT_CAP + 1. A total
   of COUNT_CACHE_MIN or more is cached for COUNT_TTL seconds under a version that every problem save or
   delete changes, so a move shows in the total at once (within one process; across the processes of an
@@ -36,6 +41,8 @@ COUNT_CAP = 10_000
 COUNT_CACHE_MIN = 1_000
 COUNT_TTL = 30
 CHOICES_TTL = 60
+CATALOGUE_TTL = 60
+CATALOGUE_KEY = "ledger:catalogue"
 VERSION_KEY = "ledger:problems-version"
 
 
@@ -47,27 +54,27 @@ def _options(pairs) -> str:
     )
 
 
-def _choices_key(user, bureau: bool) -> str:
+def _choices_key(user, bureau: bool, token: str) -> str:
     """The dropdowns depend on the user's grants only (plus, for an inspector, the rounds they are assigned
     to), so everyone with the same grants shares one entry: the office's staff, a school's liaisons."""
     scope = access.scope_of(user)
     grants = sorted((g.role, g.reach_path) for g in scope.grants)
     personal = user.pk if Role.INSPECTOR in scope.roles else ""
     digest = hashlib.sha256(repr((scope.everything, grants, personal)).encode()).hexdigest()[:32]
-    return f"ledger:choices:{digest}:{int(bureau)}"
+    return f"ledger:choices:{token}:{digest}:{int(bureau)}"
 
 
-def filter_choices(user, *, bureau: bool) -> dict:
-    """The dropdowns' choices and their rendered options for this user (cached CHOICES_TTL seconds)."""
-    key = _choices_key(user, bureau)
-    found = cache.get(key)
+def catalogue() -> dict:
+    """The schools (id, name, path; active ones, in path order) and the active campaign's standards as
+    rendered <option>s: the same for everyone, read once per CATALOGUE_TTL (see the module docstring)."""
+    found = cache.get(CATALOGUE_KEY)
     if found is not None:
         return found
-    schools = []
-    if bureau:
-        everywhere = access.reaches_every_unit(user, BUREAU_ROLES)
-        reach = Unit.objects.filter(kind=Unit.Kind.SCHOOL) if everywhere else access.visible_schools(user)
-        schools = list(reach.filter(is_active=True).order_by("path").values_list("pk", "name"))
+    schools = list(
+        Unit.objects.filter(kind=Unit.Kind.SCHOOL, is_active=True)
+        .order_by("path")
+        .values_list("pk", "name", "path")
+    )
     # The active campaign's edition as a subquery: one query for the standards instead of two.
     standards = [
         (pk, f"{code} {text[:24]}")
@@ -75,6 +82,39 @@ def filter_choices(user, *, bureau: bool) -> dict:
         .order_by("position", "pk")
         .values_list("pk", "code", "text")
     ]
+    found = {
+        "schools": schools,
+        "standards": _options([("", "全部标准"), *standards]),
+        "token": uuid.uuid4().hex[:12],  # names the users' dropdown entries built from this catalogue
+    }
+    cache.set(CATALOGUE_KEY, found, CATALOGUE_TTL)
+    return found
+
+
+def catalogue_changed(**kwargs) -> None:
+    """Signal receiver (units, standards, editions, campaigns, rounds and their schools and inspectors):
+    drop the shared catalogue now and again on commit (a page may have read the rows as they were before
+    the commit). Every user's dropdowns go with it: their cache keys carry the catalogue's token."""
+    cache.delete(CATALOGUE_KEY)
+    transaction.on_commit(lambda: cache.delete(CATALOGUE_KEY))
+
+
+def _schools_in_reach(user, schools: list) -> list[tuple[int, str]]:
+    """The catalogue's schools within the user's bureau reach, as (id, name) pairs."""
+    if access.reaches_every_unit(user, BUREAU_ROLES):
+        return [(pk, name) for pk, name, _ in schools]
+    paths = tuple(access.scope_of(user).paths())
+    return [(pk, name) for pk, name, path in schools if path.startswith(paths)] if paths else []
+
+
+def filter_choices(user, *, bureau: bool) -> dict:
+    """The dropdowns' choices and their rendered options for this user (cached CHOICES_TTL seconds)."""
+    shared = catalogue()
+    key = _choices_key(user, bureau, shared["token"])
+    found = cache.get(key)
+    if found is not None:
+        return found
+    schools = _schools_in_reach(user, shared["schools"]) if bureau else []
     rounds = list(visible_rounds(user).order_by("-start_date", "-pk").values_list("pk", "name")[:100])
     # School users pick among their school's people; bureau users choose a school first (see the page).
     people = (
@@ -84,7 +124,7 @@ def filter_choices(user, *, bureau: bool) -> dict:
     )
     found = {
         "school": _options([("", "全部学校"), *schools]),
-        "standard": _options([("", "全部标准"), *standards]),
+        "standard": shared["standards"],
         "round": _options([("", "全部轮次"), *rounds]),
         "people": people,
     }
@@ -109,7 +149,8 @@ def problems_changed(**kwargs) -> None:
 
 def forget(user) -> None:
     """Drop what the list page keeps for this user: the dropdowns and every cached total."""
-    cache.delete_many([_choices_key(user, False), _choices_key(user, True)])
+    token = catalogue()["token"]
+    cache.delete_many([_choices_key(user, False, token), _choices_key(user, True, token)])
     cache.set(VERSION_KEY, uuid.uuid4().hex, None)
 
 

@@ -125,7 +125,7 @@ def problem_list(request):
     per = request.GET.get("per", "")
     per_page = int(per) if per.isdigit() and int(per) in PAGE_SIZES else PAGE_SIZES[0]
     page = listing.CappedPaginator(qs, per_page, total=total).get_page(request.GET.get("page"))
-    rules = LedgerSettings.current()
+    rules = LedgerSettings.for_display()
     now = timezone.now()
     detail = reverse("ledger:detail", args=[0])[: -len("0/")]  # one reverse for the page, not two per row
     can_bulk = access.can_manage_campaigns(user)

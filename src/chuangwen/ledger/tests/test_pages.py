@@ -715,22 +715,110 @@ def test_dropdown_labels_are_escaped(client, city, setup):
     assert '<b onclick="x">' not in page
 
 
+def _reads(captured, table: str) -> bool:
+    return any(f'FROM "{table}"' in q["sql"] for q in captured.captured_queries)
+
+
 def test_users_with_the_same_grants_share_the_dropdowns_and_others_do_not(client, city, setup):
     """The dropdowns are cached per set of grants: a second office user reads the first one's entry, a
-    school's liaison (other grants) and an inspector (their own assigned rounds) never do."""
+    school's liaison (other grants) and an inspector (their own assigned rounds) never do. Schools and
+    standards come from the catalogue every user shares: nobody reads them again within its minute."""
     from chuangwen.org.tests.factories import MembershipFactory, UserFactory
 
     make_problem(city, setup)
     colleague = UserFactory(username="office2")
     MembershipFactory(user=colleague, unit=city.bureau, role=Role.OFFICE)
-    _login(client, city.users[Role.OFFICE]).get("/ledger/")
+    with CaptureQueriesContext(connection) as first:
+        _login(client, city.users[Role.OFFICE]).get("/ledger/")
+    assert _reads(first, "index_standard") and _reads(first, "campaigns_round")
     with CaptureQueriesContext(connection) as shared:
         assert _login(client, colleague).get("/ledger/").status_code == 200
-    assert not [q for q in shared.captured_queries if q["sql"].find('FROM "index_standard"') > 0]  # cached
+    assert not _reads(shared, "campaigns_round")  # the office's entry
+    assert not _reads(shared, "index_standard")  # the catalogue
     with CaptureQueriesContext(connection) as school:
         page = _msgs(_login(client, city.users[Role.LIAISON]).get("/ledger/"))
-    assert [q for q in school.captured_queries if q["sql"].find('FROM "index_standard"') > 0]
+    assert _reads(school, "campaigns_round")  # its own entry
+    assert not _reads(school, "index_standard")  # the shared catalogue
     assert f">{city.school_c.name}</option>" not in page  # not the bureau's school dropdown
     with CaptureQueriesContext(connection) as inspector:
         _login(client, city.users[Role.INSPECTOR]).get("/ledger/")
-    assert [q for q in inspector.captured_queries if q["sql"].find('FROM "index_standard"') > 0]
+    assert _reads(inspector, "campaigns_round")
+
+
+def test_a_district_office_picks_among_its_own_schools_only(client, city, setup):
+    """The schools of the shared catalogue are narrowed to the user's reach: a district's 创文办 gets its
+    district's schools, the city's office all of them."""
+    from chuangwen.org.tests.factories import MembershipFactory, UserFactory
+
+    district_office = UserFactory(username="east_office")
+    MembershipFactory(user=district_office, unit=city.district_a, role=Role.OFFICE)
+    _login(client, city.users[Role.OFFICE]).get("/ledger/")  # the catalogue is built by the city's office
+    page = _msgs(_login(client, district_office).get("/ledger/"))
+    assert f'<option value="{city.school_a.pk}">{city.school_a.name}</option>' in page
+    assert f'<option value="{city.school_b.pk}">{city.school_b.name}</option>' in page
+    assert f'<option value="{city.school_c.pk}">' not in page
+    city_page = _msgs(_login(client, city.users[Role.OFFICE]).get("/ledger/"))
+    assert f'<option value="{city.school_c.pk}">{city.school_c.name}</option>' in city_page
+
+
+def test_a_new_school_round_or_standard_shows_in_the_dropdowns_at_once(client, city, setup):
+    """Saving a unit, a round or a standard drops the shared catalogue and with it every cached dropdown:
+    the next view lists it without waiting for the minute to pass. A school made inactive leaves it."""
+    from chuangwen.campaigns import services as campaigns
+    from chuangwen.index.models import Standard
+    from chuangwen.org.tests.factories import SchoolFactory
+
+    office = city.users[Role.OFFICE]
+    _login(client, office).get("/ledger/")  # everything cached
+    school = SchoolFactory(parent=city.district_b, name="西区新建小学")
+    round_ = campaigns.round_create(
+        campaign=setup.campaign,
+        kind="self",
+        name="新一轮自查",
+        start_date=setup.campaign.start_date,
+        end_date=setup.campaign.end_date,
+        schools=[school],
+        inspectors=[],
+        actor=office,
+    )
+    standard = setup.standards["1.1"]
+    Standard.objects.filter(pk=standard.pk).update(text="改过的标准文字（批量更新不发信号）")
+    page = _msgs(client.get("/ledger/"))
+    assert f'<option value="{school.pk}">西区新建小学</option>' in page
+    assert f'<option value="{round_.pk}">新一轮自查</option>' in page
+    city.school_c.is_active = False
+    city.school_c.save()
+    page = _msgs(client.get("/ledger/"))
+    assert f'<option value="{city.school_c.pk}">' not in page
+    assert "改过的标准文字" in page  # re-read with the catalogue the school's save dropped
+
+
+def test_the_lists_cached_rules_follow_a_save_at_once(city):
+    """The list shows its lights with `LedgerSettings.for_display()` (cached); saving the rules drops the
+    cached copy, so the next list uses the new rules, while decisions keep reading `current()`."""
+    first = LedgerSettings.for_display()
+    rules = LedgerSettings.current()
+    rules.default_days = first.default_days + 2
+    rules.save()
+    assert LedgerSettings.for_display().default_days == first.default_days + 2
+    LedgerSettings.objects.filter(pk=1).update(default_days=first.default_days + 3)  # no save(): cached
+    assert LedgerSettings.for_display().default_days == first.default_days + 2
+    assert LedgerSettings.current().default_days == first.default_days + 3
+
+
+def test_whether_a_user_is_responsible_is_asked_once_per_request(city, setup):
+    """visible_problems asks "responsible for any problem?" once per user object (one request), and
+    access.forget drops the answer with the scope."""
+    from chuangwen.core import access
+    from chuangwen.ledger import selectors
+
+    teacher = city.users[Role.TEACHER]
+    with CaptureQueriesContext(connection) as captured:
+        list(selectors.visible_problems(teacher))
+        list(selectors.visible_problems(teacher, counting=True))
+    sqls = [q["sql"] for q in captured.captured_queries]
+    asked = [sql for sql in sqls if '"responsible_id" =' in sql and "LIMIT 1" in sql]
+    assert len(asked) == 1
+    problem = make_problem(city, setup)  # the teacher owns the standards at school_a: responsible now
+    access.forget(teacher)
+    assert problem in selectors.visible_problems(teacher)
