@@ -77,8 +77,9 @@ def _clean_text(field: str, value: str | None) -> str:
 
 
 def _scope_text(*, round: Round | None, period_start, period_end) -> str:
-    if round is not None:
-        return f"{round.name}（{round.get_kind_display()}）"
+    if round is not None:  # "第一次模拟测评", not "第一次模拟测评（模拟测评）"
+        kind = round.get_kind_display()
+        return round.name if kind in round.name else f"{round.name}（{kind}）"
     return f"{date_cn(period_start)}至{date_cn(period_end)}"
 
 
