@@ -23,6 +23,7 @@ from chuangwen.core.models import EvidencePhoto
 from chuangwen.index.models import Standard
 from chuangwen.inspections import selectors as inspection_selectors
 from chuangwen.inspections.api import Id, SmallInt, Text, refusals
+from chuangwen.org.models import Unit
 
 from . import deadlines, selectors, services, workflow
 from .models import LedgerSettings, Light, Problem, ProblemEvent, Severity, Source
@@ -205,6 +206,8 @@ class ProblemFilters(Schema):
     round_id: Id | None = Field(None, description="检查轮次 id")
     source: Text = Field("", description="发现方式：self/mock/unannounced/follow_up/daily/report")
     school: Id | None = Field(None, description="学校 id")
+    district: Id | None = Field(None, description="区县 id（其下各学校）")
+    school_type: Text = Field("", description="学校类型：kindergarten/primary/junior/nine_year/senior/…")
     responsible: Id | None = Field(None, description="责任人 id")
     overdue: bool = Field(False, description="只看已逾期的")
     q: Text = Field("", description="在问题描述和位置中查找")
@@ -393,6 +396,8 @@ def list_problems(request, filters: Query[ProblemFilters]):
         raise ValidationError({"status": f"未知的状态：{status}（可用：open、{'、'.join(STATUS_LABELS)}）"})
     if source and source not in SOURCE_LABELS:
         raise ValidationError({"source": f"未知的发现方式：{source}"})
+    if filters.school_type and filters.school_type not in Unit.SchoolType.values:
+        raise ValidationError({"school_type": f"未知的学校类型：{filters.school_type}"})
     return selectors.problem_list(
         user=request.user,
         status=status,
@@ -400,6 +405,8 @@ def list_problems(request, filters: Query[ProblemFilters]):
         round_id=filters.round_id,
         source=source,
         school_id=filters.school,
+        district_id=filters.district,
+        school_type=filters.school_type,
         responsible_id=filters.responsible,
         overdue=filters.overdue,
         q=filters.q.strip()[:100],

@@ -9,6 +9,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from chuangwen.core.roles import Role
+from chuangwen.org.models import Unit
 
 from .deadlines import MAX_DAYS
 from .models import Severity, Source, Status
@@ -72,6 +73,8 @@ class FilterForm(forms.Form):
 
     status = forms.ChoiceField(label="状态", choices=STATUS_FILTER, required=False, widget=FastSelect)
     # Ids are checked as numbers only: any id narrows the rows the user may see anyway.
+    district = forms.IntegerField(label="区县", required=False, widget=FastSelect)
+    school_type = forms.ChoiceField(label="学校类型", choices=(), required=False, widget=FastSelect)
     school = forms.IntegerField(label="学校", required=False, widget=FastSelect)
     standard = forms.IntegerField(label="对应标准", required=False, widget=FastSelect)
     round = forms.IntegerField(label="检查轮次", required=False, widget=FastSelect)
@@ -90,8 +93,10 @@ class FilterForm(forms.Form):
             if name in self.fields:
                 self.fields[name].widget.options_html = html
         self.fields["responsible"].widget.choices = [("", "全部责任人"), *people]
+        self.fields["school_type"].choices = [("", "全部类型"), *Unit.SchoolType.choices]
         if not show_school:
-            del self.fields["school"]
+            for name in ("district", "school_type", "school"):
+                del self.fields[name]
         for name, field in self.fields.items():
             if name == "overdue":
                 field.widget.attrs["class"] = "form-check-input"
@@ -111,6 +116,8 @@ class FilterForm(forms.Form):
             "round_id": data.get("round"),
             "source": data.get("source") or "",
             "school_id": data.get("school"),
+            "district_id": data.get("district"),
+            "school_type": data.get("school_type") or "",
             "responsible_id": data.get("responsible"),
             "overdue": bool(data.get("overdue")),
             "q": data.get("q") or "",

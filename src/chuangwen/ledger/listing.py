@@ -1,10 +1,11 @@
 """What the ledger list page reads besides its rows, kept cheap because the page is opened all day:
 the filter dropdowns (schools, standards, rounds, people) and the total, both cached for a short time.
 
-- The schools and the active edition's standards come from one catalogue shared by every user (CATALOGUE_TTL
-  seconds, dropped at once in this process when a unit, standard, edition or campaign is saved or deleted);
-  each user's schools are picked from it by their reach in Python, so a user's first view costs no query
-  for them. Across the processes of an embedded install without Redis a change shows within the TTL.
+- The schools, districts and the active edition's standards come from one catalogue shared by every user
+  (CATALOGUE_TTL seconds, dropped at once in this process when a unit, standard, edition, campaign or round
+  is saved or deleted); each user's schools and districts are picked from it by their reach in Python, so a
+  user's first view costs no query for them. Across the processes of an embedded install without Redis a
+  change shows within the TTL.
 - Dropdown choices are cached per set of grants (users with the same roles on the same units share them)
   for CHOICES_TTL seconds, with their <option> HTML rendered once, under the catalogue's token: a new
   school or round shows at once in this process (its save drops the catalogue), within a minute in
@@ -75,6 +76,11 @@ def catalogue() -> dict:
         .order_by("path")
         .values_list("pk", "name", "path")
     )
+    districts = list(
+        Unit.objects.filter(kind=Unit.Kind.DISTRICT, is_active=True)
+        .order_by("path")
+        .values_list("pk", "name", "path")
+    )
     # The active campaign's edition as a subquery: one query for the standards instead of two.
     standards = [
         (pk, f"{code} {text[:24]}")
@@ -84,6 +90,7 @@ def catalogue() -> dict:
     ]
     found = {
         "schools": schools,
+        "districts": districts,
         "standards": _options([("", "全部标准"), *standards]),
         "token": uuid.uuid4().hex[:12],  # names the users' dropdown entries built from this catalogue
     }
@@ -99,12 +106,12 @@ def catalogue_changed(**kwargs) -> None:
     transaction.on_commit(lambda: cache.delete(CATALOGUE_KEY))
 
 
-def _schools_in_reach(user, schools: list) -> list[tuple[int, str]]:
-    """The catalogue's schools within the user's bureau reach, as (id, name) pairs."""
+def _in_reach(user, units: list) -> list[tuple[int, str]]:
+    """The catalogue's units (schools or districts) within the user's reach, as (id, name) pairs."""
     if access.reaches_every_unit(user, BUREAU_ROLES):
-        return [(pk, name) for pk, name, _ in schools]
+        return [(pk, name) for pk, name, _ in units]
     paths = tuple(access.scope_of(user).paths())
-    return [(pk, name) for pk, name, path in schools if path.startswith(paths)] if paths else []
+    return [(pk, name) for pk, name, path in units if path.startswith(paths)] if paths else []
 
 
 def filter_choices(user, *, bureau: bool) -> dict:
@@ -114,7 +121,8 @@ def filter_choices(user, *, bureau: bool) -> dict:
     found = cache.get(key)
     if found is not None:
         return found
-    schools = _schools_in_reach(user, shared["schools"]) if bureau else []
+    schools = _in_reach(user, shared["schools"]) if bureau else []
+    districts = _in_reach(user, shared["districts"]) if bureau else []
     rounds = list(visible_rounds(user).order_by("-start_date", "-pk").values_list("pk", "name")[:100])
     # School users pick among their school's people; bureau users choose a school first (see the page).
     people = (
@@ -124,6 +132,7 @@ def filter_choices(user, *, bureau: bool) -> dict:
     )
     found = {
         "school": _options([("", "全部学校"), *schools]),
+        "district": _options([("", "全部区县"), *districts]),
         "standard": shared["standards"],
         "round": _options([("", "全部轮次"), *rounds]),
         "people": people,

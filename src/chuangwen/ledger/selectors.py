@@ -12,7 +12,7 @@ from __future__ import annotations
 import operator
 from functools import reduce
 
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
 from chuangwen.campaigns.models import Round
@@ -93,6 +93,8 @@ def problem_list(
     round_id: int | None = None,
     source: str = "",
     school_id: int | None = None,
+    district_id: int | None = None,
+    school_type: str = "",
     responsible_id: int | None = None,
     overdue: bool = False,
     q: str = "",
@@ -111,6 +113,14 @@ def problem_list(
         qs = qs.filter(source=source)
     if school_id:
         qs = qs.filter(school_id=school_id)
+    if district_id:
+        # The district's schools by path (schools may sit under a district's sub-units); an id that is no
+        # district lists nothing rather than everything.
+        district = Unit.objects.filter(pk=district_id, kind=Unit.Kind.DISTRICT).values("path")[:1]
+        schools = Unit.objects.filter(kind=Unit.Kind.SCHOOL, path__startswith=Subquery(district))
+        qs = qs.filter(school_id__in=schools.values("pk"))
+    if school_type:
+        qs = qs.filter(school_id__in=Unit.objects.filter(school_type=school_type).values("pk"))
     if responsible_id:
         qs = qs.filter(responsible_id=responsible_id)
     if overdue:

@@ -402,6 +402,14 @@ def test_problem_list_rows_filters_and_light(city, setup):
     assert _ids(office.get("/api/ledger/problems", {"overdue": "true"})) == []
     bad = office.get("/api/ledger/problems", {"status": "finished"})
     assert bad.status_code == 422 and "未知的状态：finished" in bad.json()["detail"]["status"][0]
+    assert _ids(office.get("/api/ledger/problems", {"district": city.district_a.pk})) == [second.pk, first.pk]
+    assert _ids(office.get("/api/ledger/problems", {"district": city.district_b.pk})) == []
+    assert _ids(office.get("/api/ledger/problems", {"school_type": city.school_a.school_type})) == [
+        second.pk,
+        first.pk,
+    ]
+    bad = office.get("/api/ledger/problems", {"school_type": "college"})
+    assert bad.status_code == 422 and "未知的学校类型：college" in bad.json()["detail"]["school_type"][0]
 
 
 def test_overdue_problems_show_red(city, setup):

@@ -215,6 +215,42 @@ def test_the_list_pages_by_20_or_as_many_as_asked(client, city, setup):
     assert len(client.get("/ledger/?per=7").context["rows"]) == 20  # not offered: the default
 
 
+def test_district_and_school_type_filters_narrow_the_list_its_total_and_the_export(client, city, setup):
+    """区县 and 学校类型 (what the dashboards narrow by): the rows, the total and the export agree; an id
+    that is no district lists nothing; a school user has neither filter."""
+    import io
+
+    from openpyxl import load_workbook
+
+    from chuangwen.org.models import Unit
+
+    east = make_problem(city, setup, description="东区问题")
+    west = _c_problem(city, setup, description="西区问题")
+    Unit.objects.filter(pk=city.school_c.pk).update(school_type=Unit.SchoolType.JUNIOR)
+    _login(client, city.users[Role.OFFICE])
+
+    def listed(query):
+        response = client.get(f"/ledger/?{query}")
+        assert response.status_code == 200
+        return _numbers(response), response.context["page"].paginator.count
+
+    assert listed(f"district={city.district_a.pk}") == ({east.number}, 1)
+    assert listed(f"district={city.district_b.pk}") == ({west.number}, 1)
+    assert listed("school_type=junior") == ({west.number}, 1)
+    assert listed(f"school_type=primary&district={city.district_b.pk}") == (set(), 0)
+    assert listed(f"district={city.school_a.pk}") == (set(), 0)  # a school's id is no district
+    page = _msgs(client.get(f"/ledger/?district={city.district_a.pk}"))
+    assert f'<option value="{city.district_a.pk}" selected>东区</option>' in page
+    export = client.get(f"/ledger/export.xlsx?district={city.district_b.pk}")
+    sheet = load_workbook(
+        io.BytesIO(b"".join(export.streaming_content) if export.streaming else export.content)
+    ).active
+    texts = {str(cell.value) for row in sheet.iter_rows() for cell in row if cell.value}
+    assert "西区问题" in texts and "东区问题" not in texts
+    liaison = _msgs(_login(client, city.users[Role.LIAISON]).get("/ledger/"))
+    assert 'name="district"' not in liaison and 'name="school_type"' not in liaison
+
+
 def test_export_keeps_the_filters_and_returns_a_workbook(client, city, setup):
     make_problem(city, setup)
     _login(client, city.users[Role.OFFICE])
