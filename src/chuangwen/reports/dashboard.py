@@ -71,12 +71,20 @@ def ledger_links(*, round_id: int | None = None, **params) -> dict:
     }
 
 
-def ledger_counts(*, user, campaign, round=None, school_id: int | None = None) -> dict:
+def ledger_counts(
+    *, user, campaign, round=None, school_id: int | None = None, district_id=None, school_type: str = ""
+) -> dict:
     """What the ledger list behind each dashboard link counts, in one query: {"todo", "pending_review",
     "overdue"} of the campaign's problems (`inside`) and of the others the same link also lists
     (`outside`: other campaigns, problems outside any round before or after the campaign). The ledger has
     no campaign filter, so a page says how many of the rows a link shows are not in its figure."""
-    base = ledger_selectors.problem_list(user=user, round_id=round.pk if round else None, school_id=school_id)
+    base = ledger_selectors.problem_list(
+        user=user,
+        round_id=round.pk if round else None,
+        school_id=school_id,
+        district_id=district_id,
+        school_type=school_type,
+    )
     mine = Q(pk__in=figures.problems_of(campaign=campaign, round=round).values("pk"))
     kinds = {
         "todo": Q(status__in=OPEN_STATUSES),
@@ -93,14 +101,22 @@ def ledger_counts(*, user, campaign, round=None, school_id: int | None = None) -
     }
 
 
+def _ledger_narrowing(filters: Filters | None) -> dict:
+    """The ledger list's parameters for the district and school type the figures are narrowed to."""
+    if filters is None:
+        return {}
+    return {"district": filters.district.pk if filters.district else None, "school_type": filters.school_type}
+
+
 def city_row(c: figures.CityFigures, filters: Filters | None = None) -> dict:
     """The city's figures. `todo` (待整改: 待交办, 已交办, 整改中) is what the ledger's 未销号（待整改）
     filter lists; `pending_review` (待复核) is counted apart; open_problems (未销号) is both.
-    No links when the figures cover a district or a school type: the ledger has no such filter, so its
-    list would not show the same number."""
+    Links carry the round, district and school type the figures are narrowed to (the ledger filters by
+    each), so a list shows the same number."""
     links = None
-    if filters is not None and filters.district is None and not filters.school_type:
-        links = ledger_links(round_id=filters.round.pk if filters.round else None)
+    narrowing = _ledger_narrowing(filters) if filters is not None else {}
+    if filters is not None:
+        links = ledger_links(round_id=filters.round.pk if filters.round else None, **narrowing)
     return {
         "score": num(c.score),
         "schools": c.schools,
@@ -119,7 +135,7 @@ def city_row(c: figures.CityFigures, filters: Filters | None = None) -> dict:
                 "key": key,
                 "label": STATUS_LABELS[key],
                 "count": n,
-                "url": ledger_url(status=key, round=filters.round.pk if filters.round else None)
+                "url": ledger_url(status=key, round=filters.round.pk if filters.round else None, **narrowing)
                 if links
                 else "",
             }
@@ -153,7 +169,7 @@ def _groups(rows: list[figures.SchoolFigures], key) -> list[dict]:
     return sorted(out, key=lambda g: (g["score"] is None, -(g["score"] or 0), g["name"]))
 
 
-def loss_row(s: figures.StandardLoss) -> dict:
+def loss_row(s: figures.StandardLoss, filters: Filters | None = None) -> dict:
     return {
         "id": s.standard_id,
         "code": s.code,
@@ -162,7 +178,7 @@ def loss_row(s: figures.StandardLoss) -> dict:
         "lost": num(s.lost),
         "schools_losing": s.schools_losing,
         "schools_checked": s.schools_checked,
-        "url": ledger_url(standard=s.standard_id),
+        "url": ledger_url(standard=s.standard_id, **_ledger_narrowing(filters)),
         "worst": [
             {"id": pk, "name": name, "lost": num(lost), "url": reverse("reports:school", args=[pk])}
             for pk, name, lost in s.worst
@@ -248,10 +264,14 @@ def city_dashboard(*, user, filters: Filters, with_coverage: bool = True) -> dic
         "district": filters.district_label,
         "school_type": filters.school_type_label,
         "city": city_row(city, filters),
-        # Rows the ledger links list beyond the figures (other campaigns); none when there are no links.
-        "outside": ledger_counts(user=user, campaign=campaign, round=filters.round)["outside"]
-        if filters.district is None and not filters.school_type
-        else None,
+        # Rows the ledger links list beyond the figures (other campaigns).
+        "outside": ledger_counts(
+            user=user,
+            campaign=campaign,
+            round=filters.round,
+            district_id=filters.district.pk if filters.district else None,
+            school_type=filters.school_type,
+        )["outside"],
         "inspected_any": city.inspected_schools > 0,
         "trend": [
             {
@@ -262,11 +282,11 @@ def city_dashboard(*, user, filters: Filters, with_coverage: bool = True) -> dic
                 "start_date": p.start_date.isoformat(),
                 "score": num(p.score),
                 "inspected_schools": p.inspected_schools,
-                "url": ledger_url(round=p.round_id),
+                "url": ledger_url(round=p.round_id, **_ledger_narrowing(filters)),
             }
             for p in trend
         ],
-        "lost": [loss_row(s) for s in lost],
+        "lost": [loss_row(s, filters) for s in lost],
         "schools": [school_row(f) for f in rows],
         "by_district": _groups(rows, lambda f: f.district or "市直"),
         "by_type": _groups(rows, lambda f: f.school_type_label),

@@ -124,10 +124,37 @@ def test_dashboard_problem_numbers_equal_the_ledger_rows_their_links_show(client
         assert outside["todo"] >= (1 if role == Role.OFFICE else 0)
 
 
-def test_dashboard_numbers_do_not_link_when_narrowed_to_a_district(client, city, data):
-    html = text(login(client, city).get(f"/reports/?district={city.district_a.pk}"))
-    assert 'data-testid="no-ledger-links"' in html
-    assert not _kpi_links(html)
+@pytest.mark.parametrize("narrowing", ["district", "school_type", "both"])
+def test_dashboard_numbers_narrowed_to_a_district_or_type_link_to_as_many_ledger_rows(
+    client, city, data, narrowing
+):
+    """Narrowed to a district, a school type or both, the numbers link to the ledger list narrowed the
+    same way (its 区县 and 学校类型 filters) and that list shows as many rows (plus the other campaigns'
+    rows the page's note counts)."""
+    from chuangwen.reports import dashboard
+
+    params = {
+        "district": {"district": city.district_a.pk},
+        "school_type": {"school_type": city.school_a.school_type},
+        "both": {"district": city.district_a.pk, "school_type": city.school_a.school_type},
+    }[narrowing]
+    query = "&".join(f"{k}={v}" for k, v in params.items())
+    html = text(login(client, city).get(f"/reports/?{query}"))
+    links = _kpi_links(html)
+    assert {"kpi-open", "kpi-overdue"} <= set(links), html
+    outside = dashboard.ledger_counts(
+        user=city.users[Role.OFFICE],
+        campaign=data.campaign,
+        district_id=params.get("district"),
+        school_type=params.get("school_type", ""),
+    )["outside"]
+    for testid, (href, number) in links.items():
+        for key, value in params.items():
+            assert f"{key}={value}" in href, (testid, href)
+        assert _ledger_rows(client, href) == number + outside[OUTSIDE_KEY[testid]], (testid, href)
+    # The western district's numbers are not the eastern district's list.
+    west = text(client.get(f"/reports/?district={city.district_b.pk}"))
+    assert all(f"district={city.district_b.pk}" in href for href, _ in _kpi_links(west).values())
 
 
 def test_city_dashboard_by_district_type_and_round(client, city, data):
