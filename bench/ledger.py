@@ -541,9 +541,11 @@ def main() -> int:
         )
         # Fresh planner statistics, as a live database has them (autovacuum / `chuangwen` maintenance):
         # without them PostgreSQL sorted all rows for the first page (0.5 s instead of 8 ms).
+        # On PostgreSQL also the visibility map that autovacuum keeps after bulk inserts (PG 13+ vacuums on
+        # inserts): without it the district's count could not use an index-only scan (22 ms instead of 4).
         if connection.vendor in ("sqlite", "postgresql"):
             with connection.cursor() as cursor:
-                cursor.execute("ANALYZE")
+                cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
 
         # (a) list page against /ping, same run, same client settings.
         ping_client = Client(HTTP_HOST="127.0.0.1")
