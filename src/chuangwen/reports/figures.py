@@ -47,6 +47,8 @@ from chuangwen.ledger.models import LedgerSettings, Light, Problem, Status
 from chuangwen.ledger.selectors import EMBARGOED
 from chuangwen.org.models import Unit
 
+from .models import ProblemTally
+
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TWO = Decimal("0.01")
 ONE = Decimal("0.1")
@@ -172,15 +174,23 @@ def _campaign_window(campaign: Campaign) -> tuple[dt.datetime, dt.datetime]:
 def problems_of(*, campaign: Campaign, round: Round | None = None, hide_embargoed: bool = False):
     """Problems found in the campaign (or the round), of active schools, void ones included.
     `hide_embargoed`: without those of an unannounced round the school may not see yet (for school users)."""
-    if round is not None:
-        q = Q(round_id=round.pk)
-    else:
-        start, end = _campaign_window(campaign)
-        q = Q(round__campaign_id=campaign.pk) | Q(round__isnull=True, found_at__gte=start, found_at__lt=end)
-    qs = Problem.objects.filter(q, school__kind=Unit.Kind.SCHOOL, school__is_active=True)
+    qs = _problems_in(campaign=campaign, round=round).filter(
+        school__kind=Unit.Kind.SCHOOL, school__is_active=True
+    )
     if hide_embargoed:
         qs = qs.exclude(EMBARGOED)
-    return qs.order_by()
+    return qs
+
+
+def _problems_in(*, campaign: Campaign, round: Round | None):
+    """Problems found in the campaign (or the round), of any school. The campaign's rounds are a subquery,
+    not a join: both databases then test each row against a small hashed set of round ids."""
+    if round is not None:
+        return Problem.objects.filter(round_id=round.pk).order_by()
+    start, end = _campaign_window(campaign)
+    rounds = Round.objects.filter(campaign_id=campaign.pk).order_by().values("pk")
+    q = Q(round_id__in=rounds) | Q(round_id__isnull=True, found_at__gte=start, found_at__lt=end)
+    return Problem.objects.filter(q).order_by()
 
 
 def counted_inspections(*, campaign: Campaign, round: Round | None):
@@ -226,6 +236,50 @@ def _competition_ranks(scored: list[tuple[int, Decimal]]) -> dict[int, int]:
 # --- schools ---------------------------------------------------------------------------------------
 
 
+def _problem_counts(*, campaign, round, now, hide_embargoed: bool) -> dict[int, dict]:
+    """school id → problems, open_problems, overdue, closed (keys of every school, active or not: the
+    caller reads only the active schools' rows, so no join with the schools is needed here).
+
+    From the problem tally (reports.tally) plus the few rows whose deadline is still ahead; counted from
+    the ledger instead when embargoed problems are left out (the tally counts every problem)."""
+    if hide_embargoed:
+        problems = _problems_in(campaign=campaign, round=round).exclude(EMBARGOED)
+        return {
+            row["school_id"]: row
+            for row in problems.values("school_id").annotate(
+                problems=Count("pk", filter=~Q(status=Status.VOID)),
+                open_problems=Count("pk", filter=~Q(status__in=DONE)),
+                overdue=Count("pk", filter=Q(status__in=WAITING_ON_SCHOOL, deadline__lt=now)),
+                closed=Count("pk", filter=Q(status=Status.CLOSED)),
+            )
+        }
+    tallies = ProblemTally.objects.order_by()
+    tallies = (
+        tallies.filter(round_id=round.pk) if round is not None else tallies.filter(campaign_id=campaign.pk)
+    )
+    rows = {
+        row["school_id"]: row
+        for row in tallies.values("school_id").annotate(
+            problems=Sum("problems"),
+            open_problems=Sum("open_problems"),
+            closed=Sum("closed"),
+            overdue=Sum("waiting_timed"),
+        )
+    }
+    # Overdue = waiting on the school with a deadline, less those whose deadline is still ahead (the
+    # clock moves, so these are counted now; a live ledger has few of them).
+    running = (
+        _problems_in(campaign=campaign, round=round)
+        .filter(status__in=WAITING_ON_SCHOOL, deadline__gte=now)
+        .values_list("school_id")
+        .annotate(n=Count("pk"))
+    )
+    for school_id, n in running:
+        if school_id in rows:  # always, unless the tally is out of step (tally.verify names it)
+            rows[school_id]["overdue"] -= n
+    return rows
+
+
 def school_figures(
     *, campaign, round=None, schools=None, now=None, hide_embargoed: bool = False
 ) -> list[SchoolFigures]:
@@ -242,17 +296,7 @@ def school_figures(
         .values("pk", "name", "school_type", "parent_id", "parent__kind", "parent__name")
     )
     latest, self_scores, counts = counted_inspections(campaign=campaign, round=round)
-    problem_rows = {
-        row["school_id"]: row
-        for row in problems_of(campaign=campaign, round=round, hide_embargoed=hide_embargoed)
-        .values("school_id")
-        .annotate(
-            problems=Count("pk", filter=~Q(status=Status.VOID)),
-            open_problems=Count("pk", filter=~Q(status__in=DONE)),
-            overdue=Count("pk", filter=Q(status__in=WAITING_ON_SCHOOL, deadline__lt=now)),
-            closed=Count("pk", filter=Q(status=Status.CLOSED)),
-        )
-    }
+    problem_rows = _problem_counts(campaign=campaign, round=round, now=now, hide_embargoed=hide_embargoed)
     scored = [(u["pk"], latest[u["pk"]]["score"]) for u in units if u["pk"] in latest]
     scored = [(pk, score) for pk, score in scored if score is not None]
     ranks = _competition_ranks(scored)

@@ -27,6 +27,7 @@ from chuangwen.ledger.models import Problem
 from chuangwen.ledger.tests.factories import make_setup, noisy_jpeg
 from chuangwen.org.models import Unit
 from chuangwen.org.tests.factories import SchoolFactory
+from chuangwen.reports import tally
 
 _photos = iter(range(1000, 100000))
 
@@ -189,5 +190,6 @@ def build(city) -> Figures:
     Problem.objects.filter(pk=p["a_before"].pk).update(
         found_at=dt.datetime(2026, 8, 31, 12, tzinfo=dt.UTC)  # before the campaign's 2026-09-01
     )
+    tally.recount_school(city.school_a.pk)  # update() bypasses the tally's receivers (see reports.tally)
     assert ins_a1.score is not None
     return Figures(setup, campaign, self_round, round1, round2, school_d, school_e, p)
