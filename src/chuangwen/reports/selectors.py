@@ -127,14 +127,20 @@ class Filters:
         return urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
 
-def filters_for(user, params) -> Filters:
+def filters_for(user, params, *, campaigns: list[Campaign] | None = None) -> Filters:
     """Read the filters from GET parameters (a QueryDict or dict): the campaign asked for, else the active
-    one; a round only of that campaign; a district only within the user's reach."""
+    one; a round only of that campaign; a district only within the user's reach. `campaigns`: every
+    campaign as `campaign_choices` gives them, when the page reads them anyway (then picked from them)."""
     data = FilterForm(params).values()
     campaign = None
-    if data.get("campaign"):
-        campaign = Campaign.objects.select_related("edition").filter(pk=data["campaign"]).first()
-    campaign = campaign or figures.active_campaign()
+    if campaigns is not None:
+        campaign = next((c for c in campaigns if data.get("campaign") and c.pk == data["campaign"]), None)
+        active = (c for c in campaigns if c.status == Campaign.Status.ACTIVE)  # same order as active_campaign
+        campaign = campaign or next(active, None)
+    else:
+        if data.get("campaign"):
+            campaign = Campaign.objects.select_related("edition").filter(pk=data["campaign"]).first()
+        campaign = campaign or figures.active_campaign()
     round_ = None
     if campaign is not None and data.get("round"):
         round_ = round_choices(campaign, user).filter(pk=data["round"]).first()
@@ -163,7 +169,8 @@ def filters_for(user, params) -> Filters:
 
 
 def campaign_choices() -> list[Campaign]:
-    return list(Campaign.objects.order_by("-start_date", "-pk"))
+    """Every campaign, latest first (the order `figures.active_campaign` picks the active one in)."""
+    return list(Campaign.objects.select_related("edition").order_by("-start_date", "-pk"))
 
 
 def round_choices(campaign: Campaign | None, user) -> QuerySet:
