@@ -13,32 +13,15 @@ Uses a fresh temporary data directory (SQLite, the embedded default); DATABASE_U
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def setup_django(data_dir: Path) -> None:
-    os.environ["CHUANGWEN_DATA_DIR"] = str(data_dir)
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("REDIS_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "chuangwen.config.settings.local"
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
+from common import ms, setup_django, timed
 
 
 def build(schools: int, standards: int, share: float, seed: int):
@@ -177,16 +160,6 @@ def raw_counts(edition_id: int):
     return out
 
 
-def timed(fn, rounds: int) -> list[float]:
-    fn()  # warm-up
-    samples = []
-    for _ in range(rounds):
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -202,7 +175,7 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="chuangwen-bench-coverage-"))
     try:
         started = time.perf_counter()
-        setup_django(data_dir)
+        setup_django(data_dir, collectstatic=True)
         office, edition, owned, applicable = build(args.schools, args.standards, args.share, args.seed)
         print(
             f"set-up: {args.schools} schools × {args.standards} standards, {applicable} applicable pairs, "
@@ -243,7 +216,7 @@ def main() -> int:
         page = timed(lambda: client.get(url), args.rounds)
         sql = timed(lambda: raw_counts(edition.pk), args.rounds)
         reads = timed(lambda: raw_reads(edition.pk), args.rounds)
-        page_ms, sql_ms = statistics.median(page) * 1000, statistics.median(sql) * 1000
+        page_ms, sql_ms = ms(page), ms(sql)
         print(
             f"coverage page: {len(queries)} queries, {len(response.content) / 1024:.0f} KB, "
             f"median {page_ms:.1f} ms (min {min(page) * 1000:.1f}, max {max(page) * 1000:.1f}) "
@@ -253,7 +226,7 @@ def main() -> int:
             f"raw SQL of the same counts (3 queries): median {sql_ms:.1f} ms "
             f"(min {min(sql) * 1000:.1f}, max {max(sql) * 1000:.1f})"
         )
-        reads_ms = statistics.median(reads) * 1000
+        reads_ms = ms(reads)
         print(
             f"raw SQL of the selector's 3 bulk reads (no counting): median {reads_ms:.1f} ms "
             f"(page is {page_ms / reads_ms:.1f}× this)"

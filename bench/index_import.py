@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import shutil
 import sys
 import tempfile
@@ -29,7 +28,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import mb, setup_django
+
 HEADER = [
     "测评项目",
     "测评内容",
@@ -43,20 +43,6 @@ HEADER = [
 ]
 METHODS = ["实地考察", "材料审核、问卷调查", "网上申报", "实地考察/整体观察"]
 TYPES = ["全部", "中小学", "小学、初中", "幼儿园", "高中，职业学校"]
-
-
-def setup_django(data_dir: Path) -> None:
-    os.environ["CHUANGWEN_DATA_DIR"] = str(data_dir)
-    os.environ.pop("DATABASE_URL", None)
-    os.environ.pop("REDIS_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "chuangwen.config.settings.local"
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
 
 
 def make_workbook(per_content: int, projects: int = 10, contents: int = 10) -> bytes:
@@ -158,10 +144,6 @@ def measure(fn, arg, rounds: int) -> tuple[float, int, object]:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     return best, peak, value
-
-
-def mb(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB"
 
 
 def run(per_content: int, rounds: int) -> dict:

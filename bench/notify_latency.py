@@ -35,26 +35,9 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ms, percentile, setup_django
+
 SECRET = "bench-webhook-secret"
-
-
-def setup_django(data_dir: Path) -> dict:
-    env = {
-        "CHUANGWEN_DATA_DIR": str(data_dir),
-        "DJANGO_SETTINGS_MODULE": "chuangwen.config.settings.local",
-    }
-    os.environ.update(env)
-    for name in ("DATABASE_URL", "REDIS_URL"):
-        os.environ.pop(name, None)
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    return {**os.environ, **env, "PYTHONPATH": str(ROOT / "src")}
 
 
 class Receiver:
@@ -171,11 +154,6 @@ def one_run(receiver: Receiver, school, office, teacher, n: int, timeout: float)
     return committed - started, arrived - started
 
 
-def pct(samples: list[float], p: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, max(0, round(p / 100 * len(ordered)) - 1))]
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -227,7 +205,7 @@ def main() -> int:
             ("  of which queue + send", [t - c for t, c in zip(totals, commits, strict=True)]),
         ):
             print(
-                f"{label:<34}{statistics.median(samples) * 1000:>7.0f}ms{pct(samples, 95) * 1000:>7.0f}ms"
+                f"{label:<34}{ms(samples):>7.0f}ms{percentile(samples, 95) * 1000:>7.0f}ms"
                 f"{max(samples) * 1000:>7.0f}ms"
             )
         ok = median <= 2 and not lost and not receiver.bad_signatures

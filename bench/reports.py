@@ -28,35 +28,17 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import random
 import shutil
-import statistics
 import sys
 import tempfile
 import time
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import interleaved, ms, setup_django, timed
+
 TWO = Decimal("0.01")
-
-
-def setup_django(data_dir: Path, database_url: str | None) -> None:
-    os.environ["CHUANGWEN_DATA_DIR"] = str(data_dir)
-    os.environ.pop("DATABASE_URL", None)
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    os.environ.pop("REDIS_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "chuangwen.config.settings.local"
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def build(schools: int, years: int, problems: int, seed: int):
@@ -253,8 +235,9 @@ def build(schools: int, years: int, problems: int, seed: int):
 # --- the raw SQL baseline ----------------------------------------------------------------------------
 
 
-def raw_queries(campaign, *, dashboard: bool) -> list[tuple[str, list]]:
-    """The same aggregates as the figures, written by hand (table names from the models)."""
+def raw_queries(campaign, *, dashboard: bool, now: dt.datetime | None = None) -> list[tuple[str, list]]:
+    """The same aggregates as the figures, written by hand (table names from the models), counted from the
+    ledger itself (not from the problem tally the figures read)."""
     from chuangwen.campaigns.models import Round
     from chuangwen.inspections.models import Answer, Inspection
     from chuangwen.ledger.models import Problem
@@ -284,7 +267,7 @@ def raw_queries(campaign, *, dashboard: bool) -> list[tuple[str, list]]:
                 SUM(CASE WHEN status IN ('assigned', 'in_progress') AND deadline < %s THEN 1 ELSE 0 END),
                 SUM(CASE WHEN status = 'closed' THEN 1 ELSE 0 END)
                 FROM {p} WHERE {in_campaign} GROUP BY school_id""",
-            [dt.datetime.now(dt.UTC), *params],
+            [now or dt.datetime.now(dt.UTC), *params],
         ),
     ]
     if not dashboard:
@@ -339,21 +322,25 @@ def run_raw(queries) -> int:
     return rows
 
 
-def interleaved(cases: dict, rounds: int) -> dict[str, list[float]]:
-    """Samples taken in turn (a, b, c, a, b, c, …) so the machine's load weighs on each alike."""
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for fn in cases.values():
-        fn()
-    for _ in range(rounds):
-        for name, fn in cases.items():
-            started = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - started)
-    return samples
+def check_same(campaign) -> None:
+    """The figures the pages show (from the problem tally) equal the raw SQL's counts from the ledger."""
+    from django.db import connection
 
+    from chuangwen.reports import figures
 
-def ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
+    now = dt.datetime.now(dt.UTC)
+    _, latest, problems = raw_queries(campaign, dashboard=False, now=now)
+    with connection.cursor() as cursor:
+        cursor.execute(*latest)
+        # SQLite hands decimals back as floats: compared as the page shows them, to 2 places
+        scores = {row[1]: Decimal(str(row[2])).quantize(TWO) for row in cursor.fetchall()}
+        cursor.execute(*problems)
+        counts = {row[0]: tuple(int(n) for n in row[1:]) for row in cursor.fetchall()}
+    shown = figures.school_figures(campaign=campaign, now=now)
+    for f in shown:
+        assert (f.problems, f.open_problems, f.overdue, f.closed) == counts.get(f.school_id, (0, 0, 0, 0)), f
+        assert f.score == scores.get(f.school_id), f
+    print(f"checked: the figures of {len(shown)} schools equal the raw SQL's")
 
 
 def main() -> int:
@@ -375,21 +362,27 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="chuangwen-bench-reports-"))
     try:
         started = time.perf_counter()
-        setup_django(data_dir, args.database_url)
+        setup_django(data_dir, database_url=args.database_url, collectstatic=True)
         from django.db import connection
         from django.test import Client
         from django.test.utils import CaptureQueriesContext
 
         from chuangwen.inspections.models import Answer
         from chuangwen.ledger.models import Problem
-        from chuangwen.reports import figures
+        from chuangwen.org.models import Unit
+        from chuangwen.reports import figures, tally
 
         if Problem.objects.exists() or Answer.objects.exists():
             print("the database already holds data: give an empty one", file=sys.stderr)
             return 2
         office, campaign, answers = build(args.schools, args.years, args.problems, args.seed)
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+        # The bulk load bypassed the models' save(), so the problem tally is counted once, as after any
+        # bulk write (decision 0022).
+        tally_started = time.perf_counter()
+        tally_rows = tally.rebuild()
+        tally_seconds = time.perf_counter() - tally_started
+        with connection.cursor() as cursor:  # as autovacuum leaves a live database (bench/ledger.py too)
+            cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
         in_campaign = figures.problems_of(campaign=campaign).count()
         print(f"database: {connection.vendor}")
         print(
@@ -397,6 +390,8 @@ def main() -> int:
             f"{Problem.objects.count():,} problems ({in_campaign:,} in the active campaign); "
             f"{time.perf_counter() - started:.1f} s"
         )
+        print(f"problem tally rebuilt from the ledger: {tally_rows:,} rows in {tally_seconds:.2f} s")
+        check_same(campaign)
 
         client = Client(HTTP_HOST="127.0.0.1")
         client.force_login(office)
@@ -459,6 +454,13 @@ def main() -> int:
             ("rankings figures only", "rankings raw SQL"),
         ):
             print(f"  {name:<{width}}  {median[name] / median[base]:5.1f}×")
+        schools = list(Unit.objects.filter(kind="school").values_list("pk", flat=True)[: args.rounds])
+        recount = timed(lambda: [tally.recount_school(pk) for pk in schools], 3)
+        print(
+            f"\nwrite side: a problem saved or deleted recounts its school's tally rows, "
+            f"{ms(recount) / len(schools):.1f} ms a school (median over {len(schools)} schools × 3)"
+        )
+        assert not tally.verify(), "the tally differs from the ledger"
         return 0
     finally:
         if args.keep:

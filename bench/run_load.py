@@ -32,7 +32,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import ROOT
+
 VENV_BIN = Path(sys.executable).parent
 CHUANGWEN = str(VENV_BIN / "chuangwen") if (VENV_BIN / "chuangwen").exists() else shutil.which("chuangwen")
 PASSWORD = "Demo@2026cw"
