@@ -251,8 +251,9 @@ MALE_GIVEN = _words(
     "宏伟 子轩 浩然"
 )
 
-# One account per role; school roles on 清河市第一实验小学, plus the liaison of a second school.
-DEMO_SCHOOL, SECOND_SCHOOL = "清河市第一实验小学", "清河市第三中学"
+# One account per role; school roles on 清河市第一实验小学, plus the liaison of a second school and the
+# 创文办 of one district (城关区: its schools had most of the mock round's problems), who reaches only it.
+DEMO_SCHOOL, SECOND_SCHOOL, DEMO_DISTRICT = "清河市第一实验小学", "清河市第三中学", "城关区"
 TEACHER_CLASS = (Grade.G3, "2班")
 USERS = (  # username, name, role, unit name, title, is_staff
     ("admin", "赵志刚", Role.ADMIN, "清河市教育体育局", "信息中心主任", True),
@@ -265,6 +266,7 @@ USERS = (  # username, name, role, unit name, title, is_staff
     ("archivist", "黄丽娟", Role.ARCHIVIST, DEMO_SCHOOL, "办公室干事", False),
     ("teacher", "吴静", Role.TEACHER, DEMO_SCHOOL, "三年级2班班主任", False),
     ("liaison2", "孙磊", Role.LIAISON, SECOND_SCHOOL, "政教处主任", False),
+    ("district_office", "郑海燕", Role.OFFICE, DEMO_DISTRICT, "区教育局创文办主任", False),
 )
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
+from . import timeline
 from .city import DEMO_SCHOOL, SECOND_SCHOOL, SEED
 
 CAMPAIGN_NAME = "清河市教育系统创建全国文明城市攻坚周期"
@@ -44,8 +45,9 @@ GRADE_WEIGHTS = (("达标", 86), ("基本达标", 10), ("不达标", 4))
 # The two demo schools were checked harder, so their staff have enough problems to see every state.
 STRICT_GRADE_WEIGHTS = (("达标", 72), ("基本达标", 20), ("不达标", 8))
 PASS_WEIGHTS = (("合格", 95), ("不合格", 5))
-# What became of a mock-round problem (other schools): weights.
-FATES = (("closed", 55), ("pending_review", 12), ("in_progress", 15), ("assigned", 10), ("reopened", 3))
+# What became of a mock-round problem (other schools) in the five to seven weeks since: weights. About
+# two in three closed (the city's 整改率), a few never even accepted.
+FATES = (("closed", 68), ("pending_review", 10), ("in_progress", 12), ("assigned", 6), ("reopened", 4))
 DESCRIPTIONS = {
     "不达标": "{text}：未落实，现场未见相关设施或资料",
     "基本达标": "{text}：基本落实，但存在不足，需进一步完善",
@@ -226,6 +228,35 @@ def _backdate(*, problems, inspections, delta: dt.timedelta, label: str) -> dict
     return {"label": label, "days": round(delta.total_seconds() / 86400, 2), "problems": ids}
 
 
+def _retime_mock(mock, inspections, recorded, lived, *, rng, now) -> dict:
+    """Move the mock round's inspections to their visits over the round's working days, and give its
+    problems (`lived`, in the order `recorded` as (school, problem)) their histories from those visits."""
+    from chuangwen.inspections.models import Inspection
+
+    visits = timeline.visit_times(mock.start_date, mock.end_date, len(inspections), rng)
+    submitted = dict(
+        Inspection.objects.filter(pk__in=[i.pk for i in inspections]).values_list("pk", "submitted_at")
+    )
+    visit_of = {}
+    for inspection, visit in zip(inspections, visits, strict=True):
+        done = visit + dt.timedelta(minutes=timeline.VISIT_MINUTES)
+        _backdate(problems=[], inspections=[inspection], delta=submitted[inspection.pk] - done, label="")
+        Inspection.objects.filter(pk=inspection.pk).update(created_at=visit)
+        visit_of[inspection.school_id] = done
+    moved, per_school = [], {}
+    for (school, _), problem in zip(recorded, lived, strict=True):
+        n = per_school[school.pk] = per_school.get(school.pk, -1) + 1
+        found = visit_of[school.pk] + dt.timedelta(minutes=1 + 3 * n)
+        moved.append(timeline.retime_problem(problem, found=found, rng=rng, now=now))
+    days = [round(d.total_seconds() / 86400, 2) for d in moved]
+    return {
+        "label": "模拟测评",
+        "days": [min(days), max(days)],
+        "problems": [p.pk for p in lived],
+        "note": "各校检查移到测评期间的工作日；各问题按其整改进程重排时间（签收、整改、复核、销号）",
+    }
+
+
 def _sample_seed(population, must: set[int]) -> int:
     """The first seed from SEED whose stratified draw contains every school in `must` (reproducible)."""
     from chuangwen.campaigns import sampling
@@ -250,6 +281,7 @@ def build_demo_problems(*, seed: int = SEED) -> ProblemsReport:
         return report
     started = time.monotonic()
     rng = random.Random(seed + 4)  # noqa: S311 (demo results, not secrets)
+    times = random.Random(seed + 5)  # noqa: S311 (severities and times, apart so the results stay as they were)
     users = {
         u.username: u
         for u in User.objects.filter(username__in=["office", "inspector", "principal", "liaison2"])
@@ -330,8 +362,10 @@ def build_demo_problems(*, seed: int = SEED) -> ProblemsReport:
             else:
                 lost = rng.sample(lost, min(PROBLEMS_PER_SCHOOL, len(lost)))
             for answer in lost:
+                severity = "immediate" if times.random() < timeline.IMMEDIATE_SHARE else "days"
+                days = rng.choice((3, 5))
                 mock_problems.append(
-                    (school, _record(rng, answer, actor=inspector, deadline_days=rng.choice((3, 5))))
+                    (school, _record(rng, answer, actor=inspector, severity=severity, deadline_days=days))
                 )
         campaigns.round_transition(round_=mock, to=Round.Status.FINISHED, actor=office)
         report.inspections += len(mock_inspections) + len(done)
@@ -359,13 +393,9 @@ def build_demo_problems(*, seed: int = SEED) -> ProblemsReport:
             else:
                 fate = _pick(rng, FATES)
             lived.append(_live(problem, fate, rng=rng, reviewer=inspector, office=office))
-        # The mock round was five to six weeks ago: its problems' history moves there.
-        mock_delta = now - timezone.make_aware(
-            dt.datetime.combine(today - dt.timedelta(days=42), dt.time(10))
-        )
-        shifts.append(
-            _backdate(problems=lived, inspections=mock_inspections, delta=mock_delta, label="模拟测评")
-        )
+        # The mock round was five to seven weeks ago: each school's inspection moves to its visit, and each
+        # problem found there is given the history of its fate from then on (timeline.retime_problem).
+        shifts.append(_retime_mock(mock, mock_inspections, mock_problems, lived, rng=times, now=now))
 
         # A long-term rectification with milestones, planned by the office after the mock round.
         from chuangwen.ledger.services import milestone_done, problem_create, problem_move

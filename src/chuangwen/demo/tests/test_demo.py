@@ -24,6 +24,7 @@ from chuangwen.core import access, audit
 from chuangwen.core.models import AuditEvent
 from chuangwen.core.roles import BUREAU_ROLES, Role
 from chuangwen.demo.city import (
+    DEMO_DISTRICT,
     DEMO_PASSWORD,
     DEMO_SCHOOL,
     DEPARTMENTS,
@@ -236,7 +237,11 @@ def test_every_account_logs_in_and_sees_its_scope(demo_output, client, username,
 
     assert access.roles_of(user) == {role}
     visible = access.visible_schools(user)
-    if role in BUREAU_ROLES:
+    if unit_name == DEMO_DISTRICT:  # the district's 创文办 reaches its district's schools, no others
+        district = Unit.objects.get(kind=Unit.Kind.DISTRICT, name=DEMO_DISTRICT)
+        assert set(visible) == set(Unit.objects.filter(kind=Unit.Kind.SCHOOL, parent=district))
+        assert 50 < visible.count() < Unit.objects.filter(kind=Unit.Kind.SCHOOL).count()
+    elif role in BUREAU_ROLES:
         assert visible.count() == Unit.objects.filter(kind=Unit.Kind.SCHOOL).count()
     else:
         assert list(visible.values_list("name", flat=True)) == [unit_name]
@@ -400,6 +405,58 @@ def test_ledger_has_problems_in_every_status(demo_output):
         assert times == sorted(times) and times[0] >= problem.found_at - dt.timedelta(seconds=1)
     assert AuditEvent.objects.filter(event_type="demo.backdate").count() == 1
     assert audit.verify_chain().ok
+
+
+def test_problems_take_a_plausible_time_to_close_with_their_events_in_order(demo_output):
+    """The mock round's problems were found during the round and closed a realistic time later: 立行立改
+    the same day (now and then the next), 限期整改 within days (some late); the dashboard's median days
+    to close is above zero; every problem's events, in the order they were written, are in time order and
+    agree with the problem's own times and deadline."""
+    from decimal import Decimal
+
+    from chuangwen.core.calendar import shanghai_date
+    from chuangwen.ledger import deadlines
+    from chuangwen.ledger.models import Severity, Status
+    from chuangwen.reports.figures import city_figures
+
+    campaign = _campaign()
+    figures = city_figures(campaign=campaign)
+    assert figures.median_days_to_close > 0
+    assert Decimal("0.5") <= figures.median_days_to_close <= Decimal("7")
+    assert Decimal("50") <= figures.rectification_rate <= Decimal("85")
+
+    now = dt.datetime.now(dt.UTC)
+    problems = Problem.objects.filter(round__campaign=campaign).prefetch_related("events")
+    for problem in problems:
+        events = sorted(problem.events.all(), key=lambda e: e.pk)  # as written, not as ordered by time
+        times = [e.at for e in events]
+        assert times == sorted(times), problem.pk
+        assert problem.found_at <= times[0] + dt.timedelta(seconds=1) and times[-1] <= now
+        moves = {e.move: e.at for e in events if e.kind == ProblemEvent.Kind.MOVE}  # the last of each
+        if problem.closed_at is not None:
+            assert problem.status == Status.CLOSED and problem.found_at <= problem.closed_at
+            assert problem.closed_at == moves["approve"] == problem.rechecked_at
+        for name, move in (("accepted_at", "accept"), ("submitted_at", "submit")):
+            assert getattr(problem, name) == moves.get(move), (problem.pk, name)
+
+    mock = list(problems.filter(round__kind=Round.Kind.MOCK).exclude(severity=Severity.LONG))
+    round_ = mock[0].round
+    closed = [p for p in mock if p.status == Status.CLOSED]
+    for problem in mock:
+        assert round_.start_date <= shanghai_date(problem.found_at) <= round_.end_date
+        if problem.assigned_at is not None:  # the deadline the ledger would have set at that assignment
+            expected = deadlines.compute(
+                severity=problem.severity, start=problem.assigned_at, days=problem.deadline_days
+            )
+            assert problem.deadline == expected.at, problem.pk
+    immediate = [p for p in closed if p.severity == Severity.IMMEDIATE]
+    same_day = [p for p in immediate if shanghai_date(p.closed_at) == shanghai_date(p.found_at)]
+    assert immediate and len(same_day) >= 0.6 * len(immediate)
+    limited = [p for p in closed if p.severity == Severity.DAYS]
+    on_time = [p for p in limited if p.submitted_at <= p.deadline]
+    assert limited and 0.6 * len(limited) <= len(on_time) < len(limited)  # some late
+    assert all(p.closed_at - p.found_at > dt.timedelta(hours=12) for p in limited)
+    assert all(p.closed_at - p.found_at < dt.timedelta(days=21) for p in closed)
 
 
 def test_demo_accounts_see_meaningful_problems_and_rounds(demo_output):
