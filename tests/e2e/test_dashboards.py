@@ -30,6 +30,7 @@ def assert_charts_drawn(page, expected: int) -> None:
 
 
 def test_city_dashboard_and_screen_draw_their_charts(site, new_context, city, screenshot):
+    from chuangwen.ledger.models import OPEN_STATUSES, Status
     from chuangwen.reports import figures
     from chuangwen.reports.tests.factories import build
 
@@ -40,7 +41,10 @@ def test_city_dashboard_and_screen_draw_their_charts(site, new_context, city, sc
     log_in(page, site, city.users[Role.LEADER].username)
     page.goto(site.url("/reports/"))
     assert page.get_by_test_id("kpi-score").inner_text() == f"{c.score:.2f}"
-    assert page.get_by_test_id("kpi-open").inner_text() == str(c.open_problems)
+    # 待整改: the ledger's 未销号（待整改） (待交办, 已交办, 整改中), 待复核 shown apart.
+    todo = sum(n for status, n in c.by_status.items() if status in OPEN_STATUSES)
+    assert page.get_by_test_id("kpi-open").inner_text() == str(todo)
+    assert page.get_by_test_id("kpi-review").inner_text() == str(c.by_status.get(Status.PENDING_REVIEW, 0))
     assert page.get_by_test_id("kpi-overdue").inner_text() == str(c.overdue)
     assert_charts_drawn(page, page.get_by_test_id("chart").count())
     assert page.get_by_test_id("chart").count() >= 7

@@ -36,6 +36,12 @@ def nav_link(page, name: str):
     return page.locator("#cw-nav").get_by_role("link", name=name, exact=True)
 
 
+def units_menu_link(page, name: str):
+    """A link of the 单位与管理 menu, with the menu opened (its items are hidden until then)."""
+    page.get_by_test_id("nav-units").click()
+    return nav_link(page, name)
+
+
 def unit_table_names(page) -> list[str]:
     return page.get_by_test_id("unit-table").locator("tbody tr td:first-child a").all_inner_texts()
 
@@ -61,7 +67,7 @@ def test_liaison_on_phone_in_wechat_sees_only_own_school(site, city, phone_page,
     page.get_by_role("button", name="菜单").click()
     page.locator("#cw-nav.collapse.show").wait_for()  # the menu has finished sliding open
     screenshot(page, "mobile-menu-open")
-    units_link.click()
+    units_menu_link(page, "单位与学校").click()
     page.wait_for_url(site.url("/org/units/"))
 
     assert unit_table_names(page) == ["东区第一小学"]
@@ -113,7 +119,7 @@ def test_office_sees_every_school_but_not_user_management(site, city, desktop_pa
     page = desktop_page
 
     log_in(page, site, city.users[Role.OFFICE].username)
-    nav_link(page, "单位与学校").click()
+    units_menu_link(page, "单位与学校").click()
     page.wait_for_url(site.url("/org/units/"))
 
     names = unit_table_names(page)
@@ -148,13 +154,13 @@ def test_system_admin_opens_user_management_and_the_admin(site, city, desktop_pa
     page = desktop_page
 
     log_in(page, site, city.users[Role.ADMIN].username)
-    nav_link(page, "用户管理").click()
+    units_menu_link(page, "用户管理").click()
     page.wait_for_url(site.url("/org/users/"))
 
     assert page.get_by_role("heading", name="用户管理").is_visible()
     assert city.users[Role.LIAISON].username in page.get_by_test_id("user-table").inner_text()
 
-    nav_link(page, "系统管理").click()
+    units_menu_link(page, "系统管理").click()
     page.wait_for_url(site.url("/admin/"))
 
     assert page.get_by_role("heading", name="数据管理").is_visible()

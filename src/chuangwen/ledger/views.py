@@ -147,6 +147,7 @@ def problem_list(request):
             "per_page": per_page,
             "page_sizes": PAGE_SIZES,
             "per_query": _without(request.GET, "page", "per"),
+            "filters_set": sum(1 for value in filters.values() if value),
             "bulk_people": people if (can_bulk and bureau and school_param.isdigit()) else [],
             "severities": [c for c in Severity.choices if c[0] != Severity.LONG],
             "default_days": rules.default_days,

@@ -858,3 +858,10 @@ def test_whether_a_user_is_responsible_is_asked_once_per_request(city, setup):
     problem = make_problem(city, setup)  # the teacher owns the standards at school_a: responsible now
     access.forget(teacher)
     assert problem in selectors.visible_problems(teacher)
+
+
+def test_on_a_phone_the_filters_fold_behind_a_button_that_counts_them(client, city, setup):
+    _login(client, city.users[Role.OFFICE])
+    assert "已选" not in _msgs(client.get("/ledger/"))
+    page = _msgs(client.get(f"/ledger/?status=open&district={city.district_a.pk}&q=垃圾"))
+    assert 'data-testid="filters-toggle"' in page and "筛选条件（已选 3 项）" in page
