@@ -1,7 +1,8 @@
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as SchemaError
 
 from chuangwen.accountability.api import router as accountability_router
 from chuangwen.bulletins.api import router as bulletins_router
@@ -14,9 +15,17 @@ from chuangwen.org.api import router as org_router
 from chuangwen.reports.api import router as reports_router
 from chuangwen.reports.mock_api import router as reports_mock_router
 
+from . import errors
 from .auth import session_auth, token_auth
 
-api = NinjaAPI(
+
+class ChuangwenAPI(NinjaAPI):
+    def validation_error_from_error_contexts(self, error_contexts) -> SchemaError:
+        """Input the schemas refuse, as Chinese messages naming each field (see `errors`)."""
+        return SchemaError(errors.chinese_errors(error_contexts))
+
+
+api = ChuangwenAPI(
     title="创文平台 API",
     version="1",
     description=(
@@ -51,6 +60,20 @@ def not_found(request, exc):
 def validation_error(request, exc):
     detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(SchemaError)
+def schema_error(request, exc):
+    """Input refused by a schema: the same 422 shape as a service's refusal, `{field: [message]}`."""
+    return api.create_response(request, {"detail": errors.as_detail(exc.errors)}, status=422)
+
+
+@api.exception_handler(HttpError)
+def http_error(request, exc):
+    detail = str(exc)
+    if detail.startswith("Cannot parse request body"):
+        detail = "请求体无法解析：请发送 JSON 对象（Content-Type: application/json）"
+    return api.create_response(request, {"detail": detail}, status=exc.status_code)
 
 
 @api.get("/me", tags=["账号"], summary="当前用户")

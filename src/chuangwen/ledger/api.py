@@ -1,23 +1,27 @@
 """The problem ledger over JSON: list, read (with its timeline and photos), record, move along the workflow,
-add photos, and bulk moves — through the same selectors and services as the pages.
+add photos, correct facts, complete a long-term problem's milestones, bulk moves, and the office's rules
+(整改规则) — through the same selectors and services as the pages.
 
 Who sees a problem is `selectors.visible_problems`; who may make which move is `workflow`. An illegal move
 answers 422 with the workflow's message and changes nothing; a move the caller may not make answers 403.
 """
 
 import datetime as dt
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from chuangwen.campaigns.selectors import visible_rounds
 from chuangwen.core import access
+from chuangwen.core.calendar import SHANGHAI
 from chuangwen.core.evidence.selectors import REUSE_MESSAGE
 from chuangwen.core.models import EvidencePhoto
 from chuangwen.index.models import Standard
@@ -26,8 +30,9 @@ from chuangwen.inspections.api import Id, SmallInt, Text, refusals
 from chuangwen.org.models import Unit
 
 from . import deadlines, selectors, services, workflow
-from .models import LedgerSettings, Light, Problem, ProblemEvent, Severity, Source
+from .models import LedgerSettings, Light, Milestone, Problem, ProblemEvent, Severity, Source
 from .models import Status as ProblemStatus
+from .settings_service import LADDER_ROLES, MAX_STEPS, ledger_settings_save
 
 router = Router()
 STATUS_LABELS = dict(ProblemStatus.choices)
@@ -214,38 +219,77 @@ class ProblemFilters(Schema):
 
 
 class MilestoneIn(Schema):
-    title: Text
-    due_date: dt.date
+    title: Text = Field(description="节点名称")
+    due_date: dt.date = Field(description="节点完成日期")
 
 
 class ProblemIn(Schema):
-    school_id: Id
-    description: Text
-    location: Text = ""
-    standard_id: Id | None = None
-    standard_code: Text | None = None
-    round_id: Id | None = None
-    inspection_id: Id | None = None
-    answer_id: Id | None = None
-    source: Text | None = None
-    severity: Text = Severity.IMMEDIATE
-    deadline_days: SmallInt | None = None
-    target_date: dt.date | None = None
-    responsible_id: Id | None = None
-    milestones: list[MilestoneIn] = Field(default_factory=list, max_length=50)
-    assign: bool = True
+    school_id: Id = Field(description="学校 id")
+    description: Text = Field(description="问题描述")
+    location: Text = Field("", description="位置")
+    standard_id: Id | None = Field(None, description="标准 id")
+    standard_code: Text | None = Field(None, description="标准编号（须同时指定检查轮次或检查）")
+    round_id: Id | None = Field(None, description="检查轮次 id")
+    inspection_id: Id | None = Field(None, description="检查 id")
+    answer_id: Id | None = Field(None, description="评分 id")
+    source: Text | None = Field(None, description="发现方式：self/mock/unannounced/follow_up/daily/report")
+    severity: Text = Field(
+        Severity.IMMEDIATE, description="整改类型：immediate 立行立改/days 限期整改/long 长期整改"
+    )
+    deadline_days: SmallInt | None = Field(None, description="整改工作日数（限期整改）")
+    target_date: dt.date | None = Field(None, description="目标日期（长期整改）")
+    responsible_id: Id | None = Field(None, description="责任人 id")
+    milestones: list[MilestoneIn] = Field(
+        default_factory=list, max_length=50, description="整改节点（长期整改）"
+    )
+    assign: bool = Field(True, description="是否立即交办")
 
 
 class MoveIn(Schema):
-    move: Text
-    reason: Text = ""
-    note: Text = ""
-    responsible_id: Id | None = None
-    severity: Text | None = None
-    deadline_days: SmallInt | None = None
-    target_date: dt.date | None = None
-    cause: Text | None = None
-    measures: Text | None = None
+    move: Text = Field(description="操作：assign/accept/submit/approve/reject/reopen/void")
+    reason: Text = Field("", description="原因")
+    note: Text = Field("", description="说明")
+    responsible_id: Id | None = Field(None, description="责任人 id")
+    severity: Text | None = Field(None, description="整改类型")
+    deadline_days: SmallInt | None = Field(None, description="整改工作日数")
+    target_date: dt.date | None = Field(None, description="目标日期")
+    cause: Text | None = Field(None, description="问题原因")
+    measures: Text | None = Field(None, description="整改措施")
+
+
+class CorrectionIn(Schema):
+    """Only what is sent and differs from the problem is corrected; the reason is required."""
+
+    reason: Text = Field(description="更正原因")
+    description: Text | None = Field(None, description="问题描述")
+    location: Text | None = Field(None, description="位置")
+    responsible_id: Id | None = Field(None, description="责任人 id（改派）")
+    deadline: dt.datetime | None = Field(None, description="整改时限（只能延后；不带时区按北京时间）")
+
+
+class LadderStep(Schema):
+    after: int = Field(description="逾期后第几个工作日")
+    roles: list[Text] = Field(description=f"通知对象：{'/'.join(sorted(LADDER_ROLES))}")
+    label: Text = Field("", max_length=50, description="说明")
+    bulletin: bool = Field(False, description="列入通报")
+
+
+class SettingsIn(Schema):
+    default_days: int = Field(description="限期整改默认工作日数")
+    yellow_ratio: Decimal = Field(description="临期比例（0 到 0.99）")
+    yellow_min_hours: int = Field(description="临期最少小时数")
+    remind_daily: bool = Field(description="逾期后每个工作日重复提醒责任人")
+    ladder: list[LadderStep] = Field(max_length=MAX_STEPS, description="逾期升级规则")
+
+
+class SettingsOut(Schema):
+    default_days: int
+    yellow_ratio: Decimal
+    yellow_min_hours: int
+    remind_daily: bool
+    ladder: list[dict]
+    updated_at: dt.datetime | None
+    updated_by_id: int | None
 
 
 class BulkMoveIn(MoveIn):
@@ -545,3 +589,84 @@ def add_problem_photo(request, problem_id: Id, file: File[UploadedFile], purpose
             problem=problem, file=file, purpose=purpose, actor=request.user, request=request
         )
     return Status(201, next(p for p in _photos(problem) if p["id"] == photo.pk))
+
+
+@router.post(
+    "/problems/{problem_id}/corrections",
+    response=ProblemDetailOut,
+    tags=["检查台帐"],
+    summary="更正问题（留痕，须填原因）",
+)
+def correct_problem(request, problem_id: Id, payload: CorrectionIn):
+    """创文办 may correct the description, location, responsible person and deadline (only later); the
+    school's head, liaison or the responsible person may only hand the problem to another person of the
+    school (改派). Each correction is a new event with the reason and before/after, never a silent edit."""
+    problem = _problem_or_404(request.user, problem_id)
+    office = workflow.WHO["office"](request.user, problem)
+    if not office and not workflow.WHO["school"](request.user, problem):
+        raise PermissionDenied(f"您不能更正问题 {problem.number}")
+    changes: dict = {}
+    if payload.description is not None and payload.description.strip() != problem.description:
+        changes["description"] = payload.description
+    if payload.location is not None and payload.location.strip() != (problem.location or ""):
+        changes["location"] = payload.location
+    responsible = _person(payload.responsible_id)
+    if responsible is not None and responsible.pk != problem.responsible_id:
+        changes["responsible"] = responsible
+    if payload.deadline is not None:
+        deadline = payload.deadline
+        changes["deadline"] = deadline if timezone.is_aware(deadline) else deadline.replace(tzinfo=SHANGHAI)
+    with refusals():
+        services.problem_correct(
+            problem=problem, changes=changes, reason=payload.reason, actor=request.user, request=request
+        )
+    return _detail(request, problem.pk)
+
+
+@router.post(
+    "/problems/{problem_id}/milestones/{milestone_id}/done",
+    response=ProblemDetailOut,
+    tags=["检查台帐"],
+    summary="完成长期整改的一个节点",
+)
+def complete_milestone(request, problem_id: Id, milestone_id: Id):
+    """The responsible person, or the school's head or liaison; a milestone already done answers 422."""
+    problem = _problem_or_404(request.user, problem_id)
+    milestone = get_object_or_404(
+        Milestone.objects.select_related("problem"), pk=milestone_id, problem=problem
+    )
+    with refusals():
+        services.milestone_done(milestone=milestone, actor=request.user, request=request)
+    return _detail(request, problem.pk)
+
+
+def _settings_out(rules: LedgerSettings) -> dict:
+    return {
+        "default_days": rules.default_days,
+        "yellow_ratio": rules.yellow_ratio,
+        "yellow_min_hours": rules.yellow_min_hours,
+        "remind_daily": rules.remind_daily,
+        "ladder": list(rules.ladder or []),
+        "updated_at": rules.updated_at,  # None until the office first saves the rules
+        "updated_by_id": rules.updated_by_id,
+    }
+
+
+@router.get("/settings", response=SettingsOut, tags=["检查台帐"], summary="整改规则（创文办）")
+def get_ledger_settings(request):
+    if not access.can_manage_campaigns(request.user):
+        raise PermissionDenied("只有创文办可以查看整改规则")
+    return _settings_out(LedgerSettings.current())
+
+
+@router.put("/settings", response=SettingsOut, tags=["检查台帐"], summary="修改整改规则（创文办）")
+def put_ledger_settings(request, payload: SettingsIn):
+    """The whole rules at once (as the page saves them); audited with before and after.
+
+    `ladder`: up to 10 steps `{"after": n, "roles": [...], "label": "", "bulletin": false}`, a step firing
+    on the (n+1)-th working day past the deadline; roles from liaison, school_head, dept_head, leader,
+    office, responsible."""
+    values = payload.dict()
+    with refusals():
+        rules = ledger_settings_save(values=values, actor=request.user, request=request)
+    return _settings_out(rules)

@@ -493,7 +493,7 @@ def problem_correct(*, problem: Problem, changes: dict, reason: str, actor, requ
     if not reason:
         raise ValidationError({"reason": "更正必须填写原因"})
     if problem.status in {Status.CLOSED, Status.VOID}:
-        raise ValidationError(f"问题 {problem.number} 已{problem.get_status_display()}，不能更正")
+        raise ValidationError(f"问题 {problem.number} {problem.get_status_display()}，不能更正")
     unknown = set(changes) - set(CORRECTABLE)
     if unknown or not changes:
         raise ValidationError("没有可更正的内容")
@@ -561,6 +561,10 @@ def milestone_done(*, milestone: Milestone, actor, request=None) -> Milestone:
         raise ValidationError("只有责任人或学校负责人、联络员可以完成整改节点", code="forbidden")
     if milestone.done_at is not None:
         raise ValidationError("该节点已完成")
+    if problem.status not in {Status.ASSIGNED, Status.IN_PROGRESS}:
+        raise ValidationError(
+            f"问题 {problem.number} 当前为“{problem.get_status_display()}”，只有整改期间可以完成整改节点"
+        )
     milestone.done_at = timezone.now()
     milestone.save(update_fields=["done_at", "updated_at"])
     _event(

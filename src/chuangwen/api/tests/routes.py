@@ -3,18 +3,23 @@
 The matrix posts form data, which the JSON endpoints reject (400) before any role check; who may start,
 answer, submit, correct, record and move is tested with JSON bodies in test_inspections_ledger_api.py.
 The photo upload is multipart, so the matrix uploads a real photo there; the PUT of an answer sends
-"{}", a complete answer for a per-occurrence standard (no occurrence found).
+"{}", a complete answer for a per-occurrence standard (no occurrence found); the PUT of the ledger's rules
+sends a whole set of rules as JSON text. Completing a milestone takes no body.
 """
 
 from __future__ import annotations
 
-from tests.matrix import ALL, Route
+import json
+
+from tests.matrix import ALL, UNIT_MANAGERS, Route
 
 from chuangwen.core.roles import Role
 
 INSPECTORS = {Role.ADMIN, Role.OFFICE, Role.INSPECTOR}
 PHOTO_FINDERS = {Role.ADMIN, Role.OFFICE, Role.DEPT_HEAD, Role.INSPECTOR}
 SCHOOL = (Role.SCHOOL_HEAD, Role.LIAISON, Role.ARCHIVIST, Role.TEACHER)
+# The responsible person (the teacher) and the school's head and liaison.
+SCHOOL_SIDE = {Role.TEACHER, Role.SCHOOL_HEAD, Role.LIAISON}
 
 
 def _setup(city):
@@ -62,6 +67,38 @@ def _problem(city):
     from chuangwen.ledger.tests.factories import make_problem
 
     return make_problem(city, _setup(city)).pk
+
+
+def _milestone(city):
+    """A long-term problem at school_a, assigned to the teacher, with one milestone to complete."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from chuangwen.ledger.tests.factories import make_problem
+
+    today = timezone.localdate()
+    problem = make_problem(
+        city,
+        _setup(city),
+        severity="long",
+        target_date=today + dt.timedelta(days=60),
+        milestones=[("场地施工", today + dt.timedelta(days=30))],
+    )
+    return f"/api/ledger/problems/{problem.pk}/milestones/{problem.milestones.get().pk}/done"
+
+
+def _rules(city, user):
+    """The whole rules as JSON text (the test client sends a string body as it is)."""
+    return json.dumps(
+        {
+            "default_days": 5,
+            "yellow_ratio": "0.3",
+            "yellow_min_hours": 8,
+            "remind_daily": False,
+            "ladder": [{"after": 1, "roles": ["dept_head"], "label": "提醒"}],
+        }
+    )
 
 
 def _photo(city, user):
@@ -121,5 +158,12 @@ ROUTES: dict[str, Route] = {
         ok=201,
         anon=401,
         data=_photo,
+    ),
+    "api:correct_problem": _json(lambda c, u: f"/api/ledger/problems/{_problem(c)}/corrections"),
+    # The problem is visible to all; only the school's side completes its milestones (403 for others).
+    "api:complete_milestone": Route(lambda c, u: _milestone(c), SCHOOL_SIDE, method="post", anon=401),
+    "api:get_ledger_settings": Route(lambda c, u: "/api/ledger/settings", UNIT_MANAGERS, anon=401),
+    "api:put_ledger_settings": Route(
+        lambda c, u: "/api/ledger/settings", UNIT_MANAGERS, method="put", anon=401, data=_rules
     ),
 }
