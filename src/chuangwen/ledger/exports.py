@@ -282,11 +282,30 @@ def download_name(filename: str, *, now: dt.datetime | None = None) -> str:
     return f"{stem[:80]}-{day:%Y%m%d}.xlsx"
 
 
+def _audited(filters: dict) -> dict:
+    """The filters as JSON for the audit chain: every key the list takes, dates and ids as text or numbers."""
+    out = {}
+    for key, value in sorted(filters.items()):
+        if isinstance(value, dt.date | dt.datetime):
+            value = value.isoformat()
+        elif hasattr(value, "pk"):
+            value = value.pk
+        out[key] = value
+    return out
+
+
 def export_response(
-    queryset: QuerySet[Problem], *, filename: str = "问题台帐", actor=None, request=None
+    queryset: QuerySet[Problem],
+    *,
+    filters: dict | None = None,
+    filename: str = "问题台帐",
+    actor=None,
+    request=None,
 ) -> FileResponse:
     """The workbook as a download. Written to a spooled temporary file (memory stays flat for large
-    ledgers); with an `actor` or `request`, the export is recorded in the audit chain."""
+    ledgers); with an `actor` or `request`, the export is recorded in the audit chain with the row count
+    and `filters`, the keyword arguments of `selectors.problem_list` that chose the rows (the list's own
+    dict), so the audit tells what was exported."""
     now = timezone.now()
     spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024, suffix=".xlsx")  # noqa: SIM115
     try:
@@ -297,7 +316,11 @@ def export_response(
         raise
     if actor is not None or (request is not None and request.user.is_authenticated):
         audit.record(
-            "ledger.export", actor=actor, request=request, object_type="ledger.problem", data={"rows": count}
+            "ledger.export",
+            actor=actor,
+            request=request,
+            object_type="ledger.problem",
+            data={"rows": count, "filters": _audited(filters or {})},
         )
     name = download_name(filename, now=now)
     response = FileResponse(spool, content_type=XLSX_CONTENT_TYPE)

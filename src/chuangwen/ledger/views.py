@@ -163,7 +163,9 @@ def export(request):
     from .exports import export_response
 
     filters = FilterForm(request.GET or None).filters()
-    return export_response(selectors.problem_list(user=request.user, **filters), request=request)
+    return export_response(
+        selectors.problem_list(user=request.user, **filters), filters=filters, request=request
+    )
 
 
 @login_required

@@ -253,7 +253,55 @@ def test_export_response_is_a_download_with_a_dated_utf8_name_and_is_audited(cit
     assert len(_rows(wb.active)) == 1
     response.file_to_stream.close()  # not response.close(): that fires request_finished (closes the DB)
     event = AuditEvent.objects.filter(event_type="ledger.export").latest("seq")
-    assert event.data == {"rows": 1} and event.actor_id == office.pk
+    assert event.data == {"rows": 1, "filters": {}} and event.actor_id == office.pk
+
+
+def _export(client, query: str):
+    response = client.get(f"/ledger/export.xlsx?{query}")
+    assert response.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return _rows(book.active), AuditEvent.objects.filter(event_type="ledger.export").latest("seq")
+
+
+def test_the_exports_audit_event_records_the_filters_that_chose_the_rows(client, city):
+    """The audit tells what was exported: the rows and the very filters the list applied (an invalid
+    filter, ignored by the list, is recorded as not set)."""
+    setup = make_setup(city)
+    make_problem(city, setup, description="操场东侧有垃圾未清理")
+    make_problem(city, setup, code="1.2", description="走廊灯坏")
+    make_problem(city, setup, school=city.school_c, description="西区垃圾")
+    office = city.users[Role.OFFICE]
+    client.force_login(office)
+    everything = {
+        "status": "",
+        "standard_id": None,
+        "round_id": None,
+        "source": "",
+        "school_id": None,
+        "district_id": None,
+        "school_type": "",
+        "responsible_id": None,
+        "overdue": False,
+        "q": "",
+    }
+
+    rows, event = _export(client, f"status=open&school={city.school_a.pk}&q=垃圾&standard=abc")
+    assert [r["问题描述"] for r in rows] == ["操场东侧有垃圾未清理"]
+    assert event.actor_id == office.pk and event.object_type == "ledger.problem"
+    assert event.data == {
+        "rows": 1,
+        "filters": {**everything, "status": "open", "school_id": city.school_a.pk, "q": "垃圾"},
+    }
+
+    rows, event = _export(client, f"district={city.district_b.pk}&overdue=on")
+    assert rows == [] and event.data == {
+        "rows": 0,
+        "filters": {**everything, "district_id": city.district_b.pk, "overdue": True},
+    }
+
+    rows, event = _export(client, "")
+    assert len(rows) == 3 and event.data == {"rows": 3, "filters": everything}
+    assert AuditEvent.objects.filter(event_type="ledger.export").count() == 3
 
 
 def test_download_name_is_made_safe():
