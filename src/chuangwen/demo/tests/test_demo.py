@@ -526,3 +526,114 @@ def test_demo_has_bulletins_and_accountability_records(demo_output, client):
     page = client.get(f"/accountability/{talk.pk}/")
     assert page.status_code == 200 and "确认" in page.content.decode()
     assert audit.verify_chain().ok
+
+
+# --- the demo's clock: `chuangwen demo --refresh` keeps the lights as loaded ------------------------------
+
+
+def _lights(problems, now):
+    from chuangwen.ledger.deadlines import light
+
+    return {p.pk: light(p, now=now) for p in problems.all()}
+
+
+def test_refresh_keeps_the_lights_as_they_were_loaded(demo_output):
+    """Ten days later every waiting demo problem would be red; the refresh moves the waiting deadlines on by
+    ten days, so each light is what it was at load time, records it once, and a second refresh changes
+    nothing. A deadline someone set since the load is real and stays."""
+    import time_machine
+
+    from chuangwen.demo.refresh import refresh_demo_clock
+    from chuangwen.ledger.models import Light, Status
+    from chuangwen.ledger.services import problem_move
+
+    campaign = _campaign()
+    problems = Problem.objects.filter(round__campaign=campaign)
+    loaded = AuditEvent.objects.get(event_type="demo.backdate").created_at
+    at_load = _lights(problems, loaded)
+    assert {Light.RED, Light.YELLOW, Light.GREEN} <= set(at_load.values())
+    later = loaded + dt.timedelta(days=10)
+    unrefreshed = _lights(problems, later)
+    assert Light.YELLOW not in unrefreshed.values()  # what the refresh is for: the yellow went red
+
+    # Someone trying the demo reopens a closed problem just after loading: its fresh deadline is real.
+    closed = problems.filter(status=Status.CLOSED).order_by("pk").first()
+    with time_machine.travel(loaded + dt.timedelta(minutes=30), tick=False):
+        reopened = problem_move(
+            problem=closed, code="reopen", reason="演示时重新打开", actor=User.objects.get(username="office")
+        )
+    real_deadline = reopened.deadline
+    before = {p.pk: (p.deadline, p.found_at, p.closed_at) for p in problems.all()}
+    events_before = sorted(ProblemEvent.objects.values_list("pk", "at"))
+
+    with time_machine.travel(later, tick=False):
+        report = refresh_demo_clock()
+        assert report.changed and report.delta == dt.timedelta(days=10)
+        assert _lights(problems.exclude(pk=reopened.pk), later) == {
+            pk: light for pk, light in at_load.items() if pk != reopened.pk
+        }
+        again = refresh_demo_clock()
+    assert not again.changed and "不足 1 小时" in again.reason
+
+    shifted = set(report.problems)
+    waiting = problems.filter(status__in=[Status.ASSIGNED, Status.IN_PROGRESS]).exclude(severity="long")
+    assert shifted == set(waiting.exclude(pk=reopened.pk).values_list("pk", flat=True))
+    for p in problems.all():
+        deadline, found_at, closed_at = before[p.pk]
+        moved = dt.timedelta(days=10) if p.pk in shifted else dt.timedelta(0)
+        assert (p.deadline, p.found_at, p.closed_at) == (
+            deadline + moved if deadline else None,
+            found_at,
+            closed_at,
+        ), p.pk
+    assert Problem.objects.get(pk=reopened.pk).deadline == real_deadline
+    assert sorted(ProblemEvent.objects.values_list("pk", "at")) == events_before  # history stays
+    [event] = AuditEvent.objects.filter(event_type="demo.refresh")
+    assert event.object_id == str(campaign.pk)
+    assert event.data["problems"] == sorted(shifted) and event.data["hours"] == 240
+    assert audit.verify_chain().ok
+
+    # Five days on, the next refresh counts from the last one, through the command as ./run start runs it.
+    with time_machine.travel(later + dt.timedelta(days=5), tick=False):
+        out = StringIO()
+        call_command("demo", "--refresh", stdout=out)
+        assert "距上次载入或刷新 5 天 0 小时" in out.getvalue()
+        assert _lights(problems.filter(pk__in=shifted), later + dt.timedelta(days=5)) == {
+            pk: at_load[pk] for pk in shifted
+        }
+    assert AuditEvent.objects.filter(event_type="demo.refresh").count() == 2
+
+
+def test_refresh_touches_only_the_demo_campaign_and_only_in_demo_mode(demo_output):
+    import time_machine
+
+    from chuangwen.demo.city import DemoDisabled
+    from chuangwen.demo.problems import CAMPAIGN_NAME
+    from chuangwen.demo.refresh import refresh_demo_clock
+
+    campaign = _campaign()
+    later = timezone_now() + dt.timedelta(days=10)
+    deadlines = sorted(Problem.objects.values_list("pk", "deadline"))
+    with time_machine.travel(later, tick=False):
+        with override_settings(CHUANGWEN_DEMO=False), pytest.raises(DemoDisabled, match="未启用演示模式"):
+            refresh_demo_clock()
+        with override_settings(CHUANGWEN_DEMO=False), pytest.raises(CommandError, match="未启用演示模式"):
+            call_command("demo", "--refresh", stdout=StringIO())
+        # A campaign of that name that the demo loader did not make (no demo.backdate of its own).
+        Campaign.objects.filter(pk=campaign.pk).update(name="另一个创建周期")
+        Campaign.objects.create(
+            name=CAMPAIGN_NAME,
+            edition=campaign.edition,
+            start_date=campaign.start_date,
+            end_date=campaign.end_date,
+        )
+        report = refresh_demo_clock()
+    assert not report.changed and "没有演示数据" in report.reason
+    assert sorted(Problem.objects.values_list("pk", "deadline")) == deadlines
+    assert not AuditEvent.objects.filter(event_type="demo.refresh").exists()
+
+
+def timezone_now():
+    from django.utils import timezone
+
+    return timezone.now()

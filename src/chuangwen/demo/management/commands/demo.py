@@ -8,6 +8,7 @@ from chuangwen.demo.accountability import build_demo_accountability
 from chuangwen.demo.campaign import build_demo_campaign
 from chuangwen.demo.city import DEMO_PASSWORD, DemoDisabled, build_demo_city
 from chuangwen.demo.problems import build_demo_problems
+from chuangwen.demo.refresh import refresh_demo_clock
 from chuangwen.ledger.models import Status
 
 CHANGE_LABELS = {
@@ -44,6 +45,16 @@ class Command(BaseCommand):
         "可重复执行：再次运行不会产生重复数据，并把被改动的演示数据恢复原样。仅在演示模式（CHUANGWEN_DEMO=true）下可用。"
     )
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--refresh",
+            action="store_true",
+            help=(
+                "随后把演示创建周期中待整改问题的整改时限顺延自上次载入或刷新以来经过的时间，"
+                "使红黄灯保持载入时的样子（./run start 每次启动时执行；记入审计事件 demo.refresh）。"
+            ),
+        )
+
     def handle(self, *args, **options):
         try:
             report = build_demo_city()
@@ -52,6 +63,7 @@ class Command(BaseCommand):
         campaign = build_demo_campaign()
         problems = build_demo_problems()
         records = build_demo_accountability()
+        refreshed = refresh_demo_clock() if options["refresh"] else None
         if options["verbosity"] == 0:
             return
         t = report.totals
@@ -102,6 +114,17 @@ class Command(BaseCommand):
                     f"用时 {records.seconds:.1f} 秒。"
                 )
             )
+        if refreshed is not None and refreshed.changed:
+            days, rest = divmod(round(refreshed.delta.total_seconds() / 3600), 24)
+            n = len(refreshed.problems)
+            self.stdout.write(
+                self.style.SUCCESS(
+                    f"演示时钟：距上次载入或刷新 {days} 天 {rest} 小时，{n} 个待整改问题的整改时限相应顺延，"
+                    "红黄灯保持载入时的样子（已记入审计日志 demo.refresh）。"
+                )
+            )
+        elif refreshed is not None:
+            self.stdout.write(f"演示时钟：{refreshed.reason}。")
         self.stdout.write("")
         self.stdout.write("演示账号：")
         for line in table([("用户名", "姓名", "角色", "单位"), *report.accounts]):
