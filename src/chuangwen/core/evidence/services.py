@@ -26,6 +26,7 @@ from .images import (
     stamp_lines,
     thumbnail,
 )
+from .rollback import delete_on_rollback
 
 
 def _storage_dir(when: dt.datetime) -> str:
@@ -111,6 +112,8 @@ def evidence_photo_create(
         for name in saved:
             default_storage.delete(name)
         raise
+    # Inside a caller's transaction the files outlive this block; they go if that transaction rolls back.
+    delete_on_rollback(saved)
     return photo
 
 

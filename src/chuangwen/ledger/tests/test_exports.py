@@ -18,6 +18,7 @@ from chuangwen.core.calendar import SHANGHAI
 from chuangwen.core.models import AuditEvent, EvidencePhoto
 from chuangwen.core.roles import Role
 from chuangwen.ledger import exports, selectors, services
+from chuangwen.ledger.forms import FilterForm
 from chuangwen.ledger.models import Problem, Status
 
 from .factories import make_problem, make_setup, noisy_jpeg
@@ -272,18 +273,8 @@ def test_the_exports_audit_event_records_the_filters_that_chose_the_rows(client,
     make_problem(city, setup, school=city.school_c, description="西区垃圾")
     office = city.users[Role.OFFICE]
     client.force_login(office)
-    everything = {
-        "status": "",
-        "standard_id": None,
-        "round_id": None,
-        "source": "",
-        "school_id": None,
-        "district_id": None,
-        "school_type": "",
-        "responsible_id": None,
-        "overdue": False,
-        "q": "",
-    }
+    everything = FilterForm(None).filters()  # every filter the list takes, none set
+    assert everything["q"] == "" and everything["school_id"] is None
 
     rows, event = _export(client, f"status=open&school={city.school_a.pk}&q=垃圾&standard=abc")
     assert [r["问题描述"] for r in rows] == ["操场东侧有垃圾未清理"]
