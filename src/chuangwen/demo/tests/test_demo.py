@@ -15,6 +15,7 @@ from django.core.management import CommandError, call_command
 from django.db import transaction
 from django.db.models import Count
 from django.test import override_settings
+from django.utils import timezone
 
 from chuangwen.accountability.models import CardPeriod, Kind, Record
 from chuangwen.accounts.models import User
@@ -612,7 +613,7 @@ def test_refresh_touches_only_the_demo_campaign_and_only_in_demo_mode(demo_outpu
     from chuangwen.demo.refresh import refresh_demo_clock
 
     campaign = _campaign()
-    later = timezone_now() + dt.timedelta(days=10)
+    later = timezone.now() + dt.timedelta(days=10)
     deadlines = sorted(Problem.objects.values_list("pk", "deadline"))
     with time_machine.travel(later, tick=False):
         with override_settings(CHUANGWEN_DEMO=False), pytest.raises(DemoDisabled, match="未启用演示模式"):
@@ -631,9 +632,3 @@ def test_refresh_touches_only_the_demo_campaign_and_only_in_demo_mode(demo_outpu
     assert not report.changed and "没有演示数据" in report.reason
     assert sorted(Problem.objects.values_list("pk", "deadline")) == deadlines
     assert not AuditEvent.objects.filter(event_type="demo.refresh").exists()
-
-
-def timezone_now():
-    from django.utils import timezone
-
-    return timezone.now()
