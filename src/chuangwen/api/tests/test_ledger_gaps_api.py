@@ -448,3 +448,10 @@ def test_every_422_of_the_openapi_writes_is_chinese(city, setup):
             assert "Input should" not in text and "Field required" not in text, (path, text)
     assert seen >= 10
     assert Problem.objects.count() == 0 and ProblemEvent.objects.count() == 0
+
+
+def test_the_new_endpoints_are_documented(client, db):
+    paths = client.get("/api/openapi.json").json()["paths"]
+    assert set(paths["/api/ledger/settings"]) == {"get", "put"}
+    assert "post" in paths["/api/ledger/problems/{problem_id}/corrections"]
+    assert "post" in paths["/api/ledger/problems/{problem_id}/milestones/{milestone_id}/done"]
