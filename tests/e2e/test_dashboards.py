@@ -50,7 +50,9 @@ def test_city_dashboard_and_screen_draw_their_charts(site, new_context, city, sc
     assert page.get_by_test_id("chart").count() >= 7
     worst = figures.lost_points(campaign=data.campaign, limit=1)[0]
     assert (
-        page.get_by_test_id("lost-table").locator(f"a[href='/ledger/?standard={worst.standard_id}']").count()
+        page.get_by_test_id("lost-table")
+        .locator(f"a[href='/ledger/?standard={worst.standard_id}&campaign={data.campaign.pk}']")
+        .count()
     )
     screenshot(page, "dashboard-city")
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from zoneinfo import ZoneInfo
+
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
@@ -130,3 +133,22 @@ def active_edition():
 def active_edition_id() -> QuerySet:
     """`active_edition`'s id as a one-row values queryset, to use as a subquery."""
     return _active_campaigns().values("edition_id")[:1]
+
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def days_window(start_date: dt.date, end_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    """A campaign's dates as [start, end) instants: whole days in Asia/Shanghai."""
+    start = dt.datetime.combine(start_date, dt.time.min, tzinfo=SHANGHAI)
+    end = dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
+    return start, end
+
+
+def problems_in(campaign: Campaign) -> Q:
+    """The one rule of which problems belong to a campaign (创建周期), as a filter on problems: those
+    found in its rounds, plus those recorded outside any round (日常检查, 群众反映) on one of its days.
+    The rounds are a subquery, not a join: both databases test each row against a small set of ids."""
+    start, end = days_window(campaign.start_date, campaign.end_date)
+    rounds = Round.objects.filter(campaign_id=campaign.pk).order_by().values("pk")
+    return Q(round_id__in=rounds) | Q(round_id__isnull=True, found_at__gte=start, found_at__lt=end)

@@ -206,6 +206,7 @@ class ProblemDetailOut(ProblemFields):
 
 
 class ProblemFilters(Schema):
+    campaign: Id | None = Field(None, description="创建周期 id（其轮次发现的问题及周期内轮次外登记的问题）")
     status: Text = Field("", description="状态代码，或 open（待交办、待签收、整改中）")
     standard: Id | None = Field(None, description="标准 id")
     round_id: Id | None = Field(None, description="检查轮次 id")
@@ -444,6 +445,7 @@ def list_problems(request, filters: Query[ProblemFilters]):
         raise ValidationError({"school_type": f"未知的学校类型：{filters.school_type}"})
     return selectors.problem_list(
         user=request.user,
+        campaign_id=filters.campaign,
         status=status,
         standard_id=filters.standard,
         round_id=filters.round_id,

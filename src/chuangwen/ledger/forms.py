@@ -71,6 +71,7 @@ def people_of(school_ids) -> object:
 class FilterForm(forms.Form):
     """The list's filters. Bad values are dropped (a filter link must never crash the page)."""
 
+    campaign = forms.IntegerField(label="创建周期", required=False, widget=FastSelect)
     status = forms.ChoiceField(label="状态", choices=STATUS_FILTER, required=False, widget=FastSelect)
     # Ids are checked as numbers only: any id narrows the rows the user may see anyway.
     district = forms.IntegerField(label="区县", required=False, widget=FastSelect)
@@ -111,6 +112,7 @@ class FilterForm(forms.Form):
             self.is_valid()
         data = getattr(self, "cleaned_data", {})
         out = {
+            "campaign_id": data.get("campaign"),
             "status": data.get("status") or "",
             "standard_id": data.get("standard"),
             "round_id": data.get("round"),

@@ -1,11 +1,11 @@
 """What the ledger list page reads besides its rows, kept cheap because the page is opened all day:
 the filter dropdowns (schools, standards, rounds, people) and the total, both cached for a short time.
 
-- The schools, districts and the active edition's standards come from one catalogue shared by every user
-  (CATALOGUE_TTL seconds, dropped at once in this process when a unit, standard, edition, campaign or round
-  is saved or deleted); each user's schools and districts are picked from it by their reach in Python, so a
-  user's first view costs no query for them. Across the processes of an embedded install without Redis a
-  change shows within the TTL.
+- The campaigns, schools, districts and the active edition's standards come from one catalogue shared by
+  every user (CATALOGUE_TTL seconds, dropped at once in this process when a unit, standard, edition,
+  campaign or round is saved or deleted); each user's schools and districts are picked from it by their
+  reach in Python, so a user's first view costs no query for them. Across the processes of an embedded
+  install without Redis a change shows within the TTL.
 - Dropdown choices are cached per set of grants (users with the same roles on the same units share them)
   for CHOICES_TTL seconds, with their <option> HTML rendered once, under the catalogue's token: a new
   school or round shows at once in this process (its save drops the catalogue), within a minute in
@@ -30,6 +30,7 @@ from django.db.models import Subquery
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 
+from chuangwen.campaigns.models import Campaign
 from chuangwen.campaigns.selectors import active_edition_id, visible_rounds
 from chuangwen.core import access
 from chuangwen.core.roles import BUREAU_ROLES, Role
@@ -88,9 +89,11 @@ def catalogue() -> dict:
         .order_by("position", "pk")
         .values_list("pk", "code", "text")
     ]
+    campaigns = list(Campaign.objects.order_by("-start_date", "-pk").values_list("pk", "name"))
     found = {
         "schools": schools,
         "districts": districts,
+        "campaigns": _options([("", "全部创建周期"), *campaigns]),
         "standards": _options([("", "全部标准"), *standards]),
         "token": uuid.uuid4().hex[:12],  # names the users' dropdown entries built from this catalogue
     }
@@ -134,6 +137,7 @@ def filter_choices(user, *, bureau: bool) -> dict:
         "school": _options([("", "全部学校"), *schools]),
         "district": _options([("", "全部区县"), *districts]),
         "standard": shared["standards"],
+        "campaign": shared["campaigns"],
         "round": _options([("", "全部轮次"), *rounds]),
         "people": people,
     }

@@ -15,7 +15,8 @@ from functools import reduce
 from django.db.models import Q, QuerySet, Subquery
 from django.utils import timezone
 
-from chuangwen.campaigns.models import Round
+from chuangwen.campaigns.models import Campaign, Round
+from chuangwen.campaigns.selectors import problems_in
 from chuangwen.core import access
 from chuangwen.core.roles import BUREAU_ROLES, Role
 from chuangwen.org.models import Unit
@@ -88,6 +89,7 @@ def visible_problems(user, *, counting: bool = False) -> QuerySet[Problem]:
 def problem_list(
     *,
     user,
+    campaign_id: int | None = None,
     status: str = "",
     standard_id: int | None = None,
     round_id: int | None = None,
@@ -101,6 +103,9 @@ def problem_list(
     counting: bool = False,
 ) -> QuerySet[Problem]:
     qs = visible_problems(user, counting=counting)
+    if campaign_id:
+        campaign = Campaign.objects.filter(pk=campaign_id).first()
+        qs = qs.filter(problems_in(campaign)) if campaign is not None else qs.none()
     if status == "open":
         qs = qs.filter(status__in=OPEN_STATUSES)
     elif status:

@@ -58,11 +58,12 @@ def school_row(f: figures.SchoolFigures) -> dict:
     }
 
 
-def ledger_links(*, round_id: int | None = None, **params) -> dict:
-    """Links to the ledger list showing exactly the problems a dashboard number counts: `open` is the
-    ledger's 未销号（待整改） filter (待交办, 已交办, 整改中), without 待复核, which has its own link. The
-    round is passed on; the campaign cannot be (the ledger lists every campaign's problems)."""
-    scope = {"round": round_id, **params}
+def ledger_links(*, campaign_id: int, round_id: int | None = None, **params) -> dict:
+    """Links to the ledger list showing exactly the problems a dashboard number counts: the campaign (the
+    ledger's 创建周期 filter is the figures' rule, campaigns.selectors.problems_in), the round, and any
+    narrowing. `open` is the ledger's 未销号（待整改） filter (待交办, 已交办, 整改中), without 待复核,
+    which has its own link."""
+    scope = {"campaign": campaign_id, "round": round_id, **params}
     return {
         "open": ledger_url(status="open", **scope),
         "pending_review": ledger_url(status=Status.PENDING_REVIEW, **scope),
@@ -71,41 +72,29 @@ def ledger_links(*, round_id: int | None = None, **params) -> dict:
     }
 
 
-def ledger_counts(
-    *, user, campaign, round=None, school_id: int | None = None, district_id=None, school_type: str = ""
-) -> dict:
-    """What the ledger list behind each dashboard link counts, in one query: {"todo", "pending_review",
-    "overdue"} of the campaign's problems (`inside`) and of the others the same link also lists
-    (`outside`: other campaigns, problems outside any round before or after the campaign). The ledger has
-    no campaign filter, so a page says how many of the rows a link shows are not in its figure."""
+def ledger_counts(*, user, campaign, round=None, school_id: int | None = None) -> dict:
+    """{"todo", "pending_review", "overdue"} as the ledger list behind each link counts them (the same
+    selector and filters: what the user may see of the campaign, the round, the school), in one query."""
     base = ledger_selectors.problem_list(
-        user=user,
-        round_id=round.pk if round else None,
-        school_id=school_id,
-        district_id=district_id,
-        school_type=school_type,
+        user=user, campaign_id=campaign.pk, round_id=round.pk if round else None, school_id=school_id
     )
-    mine = Q(pk__in=figures.problems_of(campaign=campaign, round=round).values("pk"))
     kinds = {
         "todo": Q(status__in=OPEN_STATUSES),
         "pending_review": Q(status=Status.PENDING_REVIEW),
         "overdue": Q(status__in=[Status.ASSIGNED, Status.IN_PROGRESS], deadline__lt=timezone.now()),
     }
-    found = base.order_by().aggregate(
-        **{f"in_{k}": Count("pk", filter=q & mine) for k, q in kinds.items()},
-        **{f"out_{k}": Count("pk", filter=q & ~mine) for k, q in kinds.items()},
-    )
-    return {
-        "inside": {k: found[f"in_{k}"] for k in kinds},
-        "outside": {k: found[f"out_{k}"] for k in kinds},
-    }
+    return base.order_by().aggregate(**{k: Count("pk", filter=q) for k, q in kinds.items()})
 
 
 def _ledger_narrowing(filters: Filters | None) -> dict:
     """The ledger list's parameters for the district and school type the figures are narrowed to."""
     if filters is None:
         return {}
-    return {"district": filters.district.pk if filters.district else None, "school_type": filters.school_type}
+    return {
+        "campaign": filters.campaign.pk if filters.campaign else None,
+        "district": filters.district.pk if filters.district else None,
+        "school_type": filters.school_type,
+    }
 
 
 def city_row(c: figures.CityFigures, filters: Filters | None = None) -> dict:
@@ -115,8 +104,11 @@ def city_row(c: figures.CityFigures, filters: Filters | None = None) -> dict:
     each), so a list shows the same number."""
     links = None
     narrowing = _ledger_narrowing(filters) if filters is not None else {}
-    if filters is not None:
-        links = ledger_links(round_id=filters.round.pk if filters.round else None, **narrowing)
+    narrowing.pop("campaign", None)  # given on its own below
+    if filters is not None and filters.campaign is not None:
+        links = ledger_links(
+            campaign_id=filters.campaign.pk, round_id=filters.round.pk if filters.round else None, **narrowing
+        )
     return {
         "score": num(c.score),
         "schools": c.schools,
@@ -135,7 +127,12 @@ def city_row(c: figures.CityFigures, filters: Filters | None = None) -> dict:
                 "key": key,
                 "label": STATUS_LABELS[key],
                 "count": n,
-                "url": ledger_url(status=key, round=filters.round.pk if filters.round else None, **narrowing)
+                "url": ledger_url(
+                    status=key,
+                    campaign=filters.campaign.pk,
+                    round=filters.round.pk if filters.round else None,
+                    **narrowing,
+                )
                 if links
                 else "",
             }
@@ -264,14 +261,6 @@ def city_dashboard(*, user, filters: Filters, with_coverage: bool = True) -> dic
         "district": filters.district_label,
         "school_type": filters.school_type_label,
         "city": city_row(city, filters),
-        # Rows the ledger links list beyond the figures (other campaigns).
-        "outside": ledger_counts(
-            user=user,
-            campaign=campaign,
-            round=filters.round,
-            district_id=filters.district.pk if filters.district else None,
-            school_type=filters.school_type,
-        )["outside"],
         "inspected_any": city.inspected_schools > 0,
         "trend": [
             {
@@ -313,8 +302,12 @@ def school_dashboard(*, user, school: Unit, filters: Filters, as_bureau: bool) -
     # Counted with the ledger's own selector and filters, so each number is the rows its link lists.
     counted = ledger_counts(user=user, campaign=campaign, round=filters.round, school_id=school.pk)
     open_problems = list(
-        ledger_selectors.problem_list(user=user, school_id=school.pk)
-        .filter(pk__in=figures.problems_of(campaign=campaign, round=filters.round).values("pk"))
+        ledger_selectors.problem_list(
+            user=user,
+            campaign_id=campaign.pk,
+            round_id=filters.round.pk if filters.round else None,
+            school_id=school.pk,
+        )
         .exclude(status__in=figures.DONE)
         .order_by("deadline", "pk")
         .values("pk", "description", "status", "deadline", "standard__code")[:10]
@@ -341,9 +334,10 @@ def school_dashboard(*, user, school: Unit, filters: Filters, as_bureau: bool) -
             }
             for p in open_problems
         ],
-        "counts": counted["inside"],
-        "outside": counted["outside"],
-        "links": ledger_links(round_id=filters.round.pk if filters.round else None, school=school.pk),
+        "counts": counted,
+        "links": ledger_links(
+            campaign_id=campaign.pk, round_id=filters.round.pk if filters.round else None, school=school.pk
+        ),
     }
 
 

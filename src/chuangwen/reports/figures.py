@@ -41,6 +41,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from chuangwen.campaigns.models import Campaign, Round
+from chuangwen.campaigns.selectors import problems_in
 from chuangwen.inspections.models import NOT_APPLICABLE, Answer, Inspection
 from chuangwen.ledger.deadlines import light_of
 from chuangwen.ledger.models import LedgerSettings, Light, Problem, Status
@@ -165,12 +166,6 @@ def filter_schools(*, district_id: int | None = None, school_type: str = ""):
     return qs
 
 
-def _campaign_window(campaign: Campaign) -> tuple[dt.datetime, dt.datetime]:
-    start = dt.datetime.combine(campaign.start_date, dt.time.min, tzinfo=SHANGHAI)
-    end = dt.datetime.combine(campaign.end_date + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
-    return start, end
-
-
 def problems_of(*, campaign: Campaign, round: Round | None = None, hide_embargoed: bool = False):
     """Problems found in the campaign (or the round), of active schools, void ones included.
     `hide_embargoed`: without those of an unannounced round the school may not see yet (for school users)."""
@@ -183,14 +178,10 @@ def problems_of(*, campaign: Campaign, round: Round | None = None, hide_embargoe
 
 
 def _problems_in(*, campaign: Campaign, round: Round | None):
-    """Problems found in the campaign (or the round), of any school. The campaign's rounds are a subquery,
-    not a join: both databases then test each row against a small hashed set of round ids."""
+    """Problems found in the campaign (or the round), of any school (campaigns.selectors.problems_in)."""
     if round is not None:
         return Problem.objects.filter(round_id=round.pk).order_by()
-    start, end = _campaign_window(campaign)
-    rounds = Round.objects.filter(campaign_id=campaign.pk).order_by().values("pk")
-    q = Q(round_id__in=rounds) | Q(round_id__isnull=True, found_at__gte=start, found_at__lt=end)
-    return Problem.objects.filter(q).order_by()
+    return Problem.objects.filter(problems_in(campaign)).order_by()
 
 
 def counted_inspections(*, campaign: Campaign, round: Round | None):

@@ -19,21 +19,19 @@ a fresh count and names the differences (`chuangwen manage problem_tally --verif
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
 from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.signals import post_delete, post_save
 
 from chuangwen.campaigns.models import Campaign, Round
+from chuangwen.campaigns.selectors import days_window
 from chuangwen.ledger.models import Problem, Status
 from chuangwen.org.models import Unit
 
 from .models import ProblemTally
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 WAITING_ON_SCHOOL = (Status.ASSIGNED, Status.IN_PROGRESS)
 DONE = (Status.CLOSED, Status.VOID)
 FIELDS = ("problems", "open_problems", "closed", "waiting_timed")
@@ -45,13 +43,6 @@ COUNTS = {
 }
 
 Key = tuple[int, int | None, int]  # (campaign id, round id or None, school id)
-
-
-def window(start_date: dt.date, end_date: dt.date) -> tuple[dt.datetime, dt.datetime]:
-    """A campaign's dates as [start, end) instants: whole Shanghai days (as reports.figures reads them)."""
-    start = dt.datetime.combine(start_date, dt.time.min, tzinfo=SHANGHAI)
-    end = dt.datetime.combine(end_date + dt.timedelta(days=1), dt.time.min, tzinfo=SHANGHAI)
-    return start, end
 
 
 def _row(status: str, timed: bool) -> tuple[int, int, int, int]:
@@ -79,7 +70,7 @@ def recount_school(school_id: int) -> None:
         # Serialises the recounts of one school on PostgreSQL (SQLite writers are serialised anyway).
         list(Unit.objects.select_for_update().filter(pk=school_id).values_list("pk"))
         windows = [
-            (pk, *window(start, end))
+            (pk, *days_window(start, end))
             for pk, start, end in Campaign.objects.order_by().values_list("pk", "start_date", "end_date")
         ]
         rows = (
@@ -109,7 +100,7 @@ def _grouped(qs, key) -> dict[Key, list[int]]:
 
 def rebuild_outside(campaign: Campaign) -> None:
     """Count again the campaign's rows for problems recorded outside a round (they belong to it by date)."""
-    start, end = window(campaign.start_date, campaign.end_date)
+    start, end = days_window(campaign.start_date, campaign.end_date)
     with transaction.atomic():
         qs = Problem.objects.filter(round__isnull=True, found_at__gte=start, found_at__lt=end)
         counts = _grouped(qs, lambda r: (campaign.pk, None, r["school_id"]))
@@ -134,7 +125,7 @@ def fresh_counts() -> dict[Key, list[int]]:
         lambda r: (r["round__campaign_id"], r["round_id"], r["school_id"]),
     )
     for campaign in Campaign.objects.order_by("pk"):
-        start, end = window(campaign.start_date, campaign.end_date)
+        start, end = days_window(campaign.start_date, campaign.end_date)
         qs = Problem.objects.filter(round__isnull=True, found_at__gte=start, found_at__lt=end)
         counts |= _grouped(qs, lambda r, pk=campaign.pk: (pk, None, r["school_id"]))
     return counts

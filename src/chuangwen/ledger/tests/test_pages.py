@@ -251,6 +251,28 @@ def test_district_and_school_type_filters_narrow_the_list_its_total_and_the_expo
     assert 'name="district"' not in liaison and 'name="school_type"' not in liaison
 
 
+def test_the_campaign_filter_lists_its_rounds_problems_and_those_recorded_on_its_days(client, city, setup):
+    """创建周期: the problems of the campaign's rounds, plus those recorded outside any round on one of its
+    days (the rule the dashboards count by, campaigns.selectors.problems_in); another campaign's are not
+    listed; an unknown id lists nothing."""
+    in_round = make_problem(city, setup, description="本周期轮次问题")
+    other = make_setup(city)  # a second campaign over the same dates, with its own round
+    theirs = make_problem(city, other, description="另一周期问题")
+    daily = services.problem_create(
+        school=city.school_a,
+        standard=setup.standards["1.1"],
+        description="日常检查问题",
+        actor=city.users[Role.OFFICE],
+    )
+    Problem.objects.filter(pk=daily.pk).update(round=None)
+    _login(client, city.users[Role.OFFICE])
+    assert _numbers(client.get(f"/ledger/?campaign={setup.campaign.pk}")) == {in_round.number, daily.number}
+    assert _numbers(client.get(f"/ledger/?campaign={other.campaign.pk}")) == {theirs.number, daily.number}
+    assert _numbers(client.get("/ledger/?campaign=999999")) == set()
+    page = _msgs(client.get(f"/ledger/?campaign={setup.campaign.pk}"))
+    assert f'<option value="{setup.campaign.pk}" selected>{setup.campaign.name}</option>' in page
+
+
 def test_export_keeps_the_filters_and_returns_a_workbook(client, city, setup):
     make_problem(city, setup)
     _login(client, city.users[Role.OFFICE])
