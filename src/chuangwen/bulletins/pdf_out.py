@@ -55,6 +55,10 @@ def html(outline: Outline, chart_list: list[charts_mod.Chart] | None = None) -> 
 
 
 def render(outline: Outline, chart_list: list[charts_mod.Chart] | None = None) -> bytes:
+    from PIL import ImageFile
     from weasyprint import HTML  # imported here: loading pango costs ~0.3 s, only PDF downloads need it
 
+    # WeasyPrint's import turns on Pillow's process-wide acceptance of truncated images; the evidence
+    # uploads of the same process must keep refusing them (core.evidence.images also turns it off).
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     return HTML(string=html(outline, chart_list)).write_pdf()

@@ -144,13 +144,15 @@ def reaches_every_unit(user, roles: frozenset[str] | None = None) -> bool:
     paths = scope.paths(roles)
     if not paths:
         return False
-    key = (roles, tuple(paths))
+    # Remembered per set of paths (several role sets usually give the same paths: one query a request).
     known = getattr(user, _REACH_ATTR, None)
-    if known is None or known[0] != key:
-        outside = _unit_model().objects.filter(parent__isnull=True).exclude(path__in=paths).exists()
-        known = (key, not outside)
+    if known is None:
+        known = {}
         setattr(user, _REACH_ATTR, known)
-    return known[1]
+    key = tuple(paths)
+    if key not in known:
+        known[key] = not _unit_model().objects.filter(parent__isnull=True).exclude(path__in=paths).exists()
+    return known[key]
 
 
 def path_q(paths: list[str], path_field: str) -> Q:
@@ -224,17 +226,27 @@ def can_import_classes(user) -> bool:
     return scope_of(user).everything or has_role(user, *(UNIT_MANAGER_ROLES | CLASS_MANAGER_ROLES))
 
 
+def runs_the_city(user, roles: frozenset[str] = UNIT_MANAGER_ROLES) -> bool:
+    """Whether the user holds one of `roles` for the whole city (on the bureau, or a superuser): what
+    city-wide things need — the evaluation index, campaigns and rounds, the ledger's rules, bulletins
+    and their 文号, the card rules, the audit log. The same role held on a district (a 区县创文办) reaches
+    that district's schools and problems only and manages none of these (decision 0024)."""
+    return reaches_every_unit(user, roles)
+
+
 def can_manage_index(user) -> bool:
     """May create, edit, publish and archive evaluation-index editions (and see drafts)."""
-    return scope_of(user).everything or has_role(user, *UNIT_MANAGER_ROLES)
+    return runs_the_city(user)
 
 
 def can_manage_campaigns(user) -> bool:
-    """May create campaigns and rounds, assign inspectors and move rounds along (创文办, 系统管理员).
+    """May create campaigns and rounds, assign inspectors and move rounds along, and act for the city's
+    创文办 elsewhere (ledger rules and bulk moves, bulletins, card rules, mock evaluation): 创文办 or
+    系统管理员 held for the whole city.
 
     Who may see which round is `chuangwen.campaigns.selectors.visible_rounds`.
     """
-    return scope_of(user).everything or has_role(user, *UNIT_MANAGER_ROLES)
+    return runs_the_city(user)
 
 
 def can_manage_users(user) -> bool:
@@ -242,7 +254,8 @@ def can_manage_users(user) -> bool:
 
 
 def can_view_audit(user) -> bool:
-    return has_role(user, Role.ADMIN, Role.LEADER, Role.OFFICE) or scope_of(user).everything
+    """The audit log is the whole city's: 系统管理员, 局领导 and 创文办 held for the whole city."""
+    return runs_the_city(user, frozenset({Role.ADMIN, Role.LEADER, Role.OFFICE}))
 
 
 def require(allowed: bool) -> None:

@@ -148,6 +148,11 @@ def filters_for(user, params, *, campaigns: list[Campaign] | None = None) -> Fil
     district = None
     if data.get("district"):
         district = districts(reach).filter(pk=data["district"]).first()
+    if district is None and reach is not None:
+        # A district's own staff (a 区县创文办) see their district: named as such, not as "全市".
+        paths = access.scope_of(user).paths(BUREAU_ROLES)
+        if len(paths) == 1:
+            district = Unit.objects.filter(kind=Unit.Kind.DISTRICT, path=paths[0]).first()
     school_type = data.get("school_type") or ""
     schools = reach
     if district is not None or school_type:

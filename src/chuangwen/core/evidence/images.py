@@ -13,7 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from PIL import Image, ImageDraw, ImageFont, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFile, ImageFont, ImageOps, UnidentifiedImageError
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
@@ -105,6 +105,9 @@ def _open(data: bytes, fmt: str) -> Image.Image:
     # A backstop for code paths that skip our own check: Pillow warns above this and refuses above
     # twice this; the warning is turned into an error below.
     Image.MAX_IMAGE_PIXELS = limit
+    # Pillow's process-wide switch to accept truncated files: WeasyPrint turns it on when imported (for
+    # the bulletins' PDFs), after which a half-uploaded photo would decode with a grey bottom. Off here.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

@@ -150,6 +150,21 @@ def test_a_truncated_jpeg_is_refused(city, nothing_written):
     assert "损坏" in exc.value.messages[0]
 
 
+def test_a_truncated_jpeg_is_refused_even_after_a_library_allowed_truncated_images(city, nothing_written):
+    """WeasyPrint (the bulletins' PDFs) sets Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported;
+    an upload in the same process must still be refused as broken."""
+    from PIL import ImageFile
+
+    data = encode(picture(3))
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    try:
+        with pytest.raises(ValidationError) as exc:
+            create(city, data[: len(data) // 3])
+        assert exc.value.code == "broken"
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = False
+
+
 def test_an_empty_file_is_refused(city, nothing_written):
     with pytest.raises(ValidationError) as exc:
         create(city, b"")
