@@ -72,16 +72,14 @@ def catalogue() -> dict:
     found = cache.get(CATALOGUE_KEY)
     if found is not None:
         return found
-    schools = list(
-        Unit.objects.filter(kind=Unit.Kind.SCHOOL, is_active=True)
+    # Schools and districts in one query (path order), split here.
+    schools, districts = [], []
+    for kind, pk, name, path in (
+        Unit.objects.filter(kind__in=[Unit.Kind.SCHOOL, Unit.Kind.DISTRICT], is_active=True)
         .order_by("path")
-        .values_list("pk", "name", "path")
-    )
-    districts = list(
-        Unit.objects.filter(kind=Unit.Kind.DISTRICT, is_active=True)
-        .order_by("path")
-        .values_list("pk", "name", "path")
-    )
+        .values_list("kind", "pk", "name", "path")
+    ):
+        (schools if kind == Unit.Kind.SCHOOL else districts).append((pk, name, path))
     # The active campaign's edition as a subquery: one query for the standards instead of two.
     standards = [
         (pk, f"{code} {text[:24]}")
@@ -94,6 +92,9 @@ def catalogue() -> dict:
         "schools": schools,
         "districts": districts,
         "campaigns": _options([("", "全部创建周期"), *campaigns]),
+        # The city-wide users' dropdowns, rendered once here.
+        "all_schools": _options([("", "全部学校"), *((pk, name) for pk, name, _ in schools)]),
+        "all_districts": _options([("", "全部区县"), *((pk, name) for pk, name, _ in districts)]),
         "standards": _options([("", "全部标准"), *standards]),
         "token": uuid.uuid4().hex[:12],  # names the users' dropdown entries built from this catalogue
     }
@@ -111,8 +112,6 @@ def catalogue_changed(**kwargs) -> None:
 
 def _in_reach(user, units: list) -> list[tuple[int, str]]:
     """The catalogue's units (schools or districts) within the user's reach, as (id, name) pairs."""
-    if access.reaches_every_unit(user, BUREAU_ROLES):
-        return [(pk, name) for pk, name, _ in units]
     paths = tuple(access.scope_of(user).paths())
     return [(pk, name) for pk, name, path in units if path.startswith(paths)] if paths else []
 
@@ -124,8 +123,7 @@ def filter_choices(user, *, bureau: bool) -> dict:
     found = cache.get(key)
     if found is not None:
         return found
-    schools = _in_reach(user, shared["schools"]) if bureau else []
-    districts = _in_reach(user, shared["districts"]) if bureau else []
+    everywhere = bureau and access.reaches_every_unit(user, BUREAU_ROLES)
     rounds = list(visible_rounds(user).order_by("-start_date", "-pk").values_list("pk", "name")[:100])
     # School users pick among their school's people; bureau users choose a school first (see the page).
     people = (
@@ -134,8 +132,12 @@ def filter_choices(user, *, bureau: bool) -> dict:
         else [(p.pk, p.name or p.username) for p in people_of(access.visible_schools(user).values("pk"))]
     )
     found = {
-        "school": _options([("", "全部学校"), *schools]),
-        "district": _options([("", "全部区县"), *districts]),
+        "school": shared["all_schools"]
+        if everywhere
+        else _options([("", "全部学校"), *(_in_reach(user, shared["schools"]) if bureau else [])]),
+        "district": shared["all_districts"]
+        if everywhere
+        else _options([("", "全部区县"), *(_in_reach(user, shared["districts"]) if bureau else [])]),
         "standard": shared["standards"],
         "campaign": shared["campaigns"],
         "round": _options([("", "全部轮次"), *rounds]),

@@ -47,12 +47,14 @@ class Ranked:
 
     def row_html(self, *, school_base: str, ledger_base: str) -> str:
         """The table row, built here with every text escaped: the template's per-cell lookups and filters
-        on 200 rows were half the page's time (the ledger list does the same, ledger/list_rows.py)."""
+        on 200 rows were half the page's time (the ledger list does the same, ledger/list_rows.py).
+        `ledger_base`: the ledger list's URL with the campaign (and round) already in its query, ending in
+        "?" or "&amp;"."""
         f = self.figures
         veto = ' <span class="badge text-bg-dark">一票否决</span>' if f.vetoed else ""
-        problems = f'<a href="{ledger_base}?school={f.school_id}">{f.problems}</a>'
+        problems = f'<a href="{ledger_base}school={f.school_id}">{f.problems}</a>'
         overdue = (
-            f'<a class="text-danger" href="{ledger_base}?school={f.school_id}&amp;overdue=1">{f.overdue}</a>'
+            f'<a class="text-danger" href="{ledger_base}school={f.school_id}&amp;overdue=1">{f.overdue}</a>'
             if f.overdue
             else "0"
         )

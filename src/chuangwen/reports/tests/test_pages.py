@@ -491,3 +491,11 @@ def test_query_counts_do_not_grow_with_the_schools(client, city, data):
     assert after == before
     assert before["/reports/"] <= 30 and before["/reports/rankings/"] <= 20
     assert Unit.objects.filter(kind="school").count() == 10
+
+
+def test_rankings_link_each_schools_numbers_to_the_ledger_of_the_same_campaign(client, city, data):
+    html = text(login(client, city).get("/reports/rankings/"))
+    of = f"/ledger/?campaign={data.campaign.pk}&amp;school={city.school_a.pk}"
+    assert f'href="{of}"' in html
+    round_html = text(client.get(f"/reports/rankings/?round={data.round1.pk}"))
+    assert f"/ledger/?campaign={data.campaign.pk}&amp;round={data.round1.pk}&amp;school=" in round_html
