@@ -186,10 +186,14 @@ def generate(
         by_school_then[state.school_id].append(state)
     rows = [
         _with_counts(row, by_school_then[row.school_id], moment)
-        for row in figures.school_figures(campaign=campaign, round=round, schools=school_ids, now=moment)
+        for row in figures.school_figures(
+            campaign=campaign, round=round, schools=school_ids, now=moment, as_of=moment
+        )
     ]
     city = _city(rows, counted, moment)
-    lost = figures.lost_points(campaign=campaign, round=round, limit=LOST_STANDARDS, schools=school_ids)
+    lost = figures.lost_points(
+        campaign=campaign, round=round, limit=LOST_STANDARDS, schools=school_ids, as_of=moment
+    )
 
     found = problems
     if period_start is not None:

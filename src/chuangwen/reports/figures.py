@@ -184,7 +184,7 @@ def _problems_in(*, campaign: Campaign, round: Round | None):
     return Problem.objects.filter(problems_in(campaign)).order_by()
 
 
-def counted_inspections(*, campaign: Campaign, round: Round | None):
+def counted_inspections(*, campaign: Campaign, round: Round | None, as_of: dt.datetime | None = None):
     """(school id → latest counted inspection row, school id → latest self-check score, school id → count).
 
     One query: every submitted inspection of the campaign (or the round), folded in Python."""
@@ -192,6 +192,8 @@ def counted_inspections(*, campaign: Campaign, round: Round | None):
         status=Inspection.Status.SUBMITTED, school__is_active=True, school__kind=Unit.Kind.SCHOOL
     )
     qs = qs.filter(round_id=round.pk) if round is not None else qs.filter(round__campaign_id=campaign.pk)
+    if as_of is not None:  # as things stood then (a bulletin of a past period): inspections submitted by then
+        qs = qs.filter(submitted_at__lte=as_of)
     rows = qs.order_by("-submitted_at", "-pk").values(
         "pk", "school_id", "round__kind", "obtained_points", "applicable_points", "score", "vetoed"
     )
@@ -272,13 +274,15 @@ def _problem_counts(*, campaign, round, now, hide_embargoed: bool) -> dict[int, 
 
 
 def school_figures(
-    *, campaign, round=None, schools=None, now=None, hide_embargoed: bool = False
+    *, campaign, round=None, schools=None, now=None, hide_embargoed: bool = False, as_of=None
 ) -> list[SchoolFigures]:
     """Every active school (or the given queryset / ids), ordered by rank (None last), then name.
 
     Ranks are over every active school whatever `schools` is (see the module docstring).
     `hide_embargoed`: leave out problems an unannounced round still holds back from the school (what a
-    school's own people are shown)."""
+    school's own people are shown).
+    `as_of`: scores and ranks from the inspections submitted by then only (problem counts are the caller's
+    to take as of then: bulletins.history)."""
     now = now or timezone.now()
     type_labels = dict(Unit.SchoolType.choices)
     units = list(
@@ -286,7 +290,7 @@ def school_figures(
         .order_by()
         .values("pk", "name", "school_type", "parent_id", "parent__kind", "parent__name")
     )
-    latest, self_scores, counts = counted_inspections(campaign=campaign, round=round)
+    latest, self_scores, counts = counted_inspections(campaign=campaign, round=round, as_of=as_of)
     problem_rows = _problem_counts(campaign=campaign, round=round, now=now, hide_embargoed=hide_embargoed)
     scored = [(u["pk"], latest[u["pk"]]["score"]) for u in units if u["pk"] in latest]
     scored = [(pk, score) for pk, score in scored if score is not None]
@@ -491,9 +495,10 @@ def round_trend(*, campaign, schools=None) -> list[RoundPoint]:
 # --- lost points -----------------------------------------------------------------------------------
 
 
-def lost_points(*, campaign, round=None, limit=None, schools=None) -> list[StandardLoss]:
-    """Standards ordered by `lost` desc (then code); only standards some counted inspection checked."""
-    latest, _, _ = counted_inspections(campaign=campaign, round=round)
+def lost_points(*, campaign, round=None, limit=None, schools=None, as_of=None) -> list[StandardLoss]:
+    """Standards ordered by `lost` desc (then code); only standards some counted inspection checked (by
+    `as_of`, when given)."""
+    latest, _, _ = counted_inspections(campaign=campaign, round=round, as_of=as_of)
     wanted = None if schools is None else set(_school_qs(schools).values_list("pk", flat=True))
     inspection_ids = [row["pk"] for pk, row in latest.items() if wanted is None or pk in wanted]
     if not inspection_ids:

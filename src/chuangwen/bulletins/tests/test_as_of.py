@@ -154,3 +154,33 @@ def test_history_folds_moves_deadlines_and_escalations():
     assert history.fold(events, at=t[1], current=moved).deadline == deadline - dt.timedelta(days=30)
     # No history at all: the row as it is.
     assert history.fold([], at=t[0], current=current) == history.StateThen(*(current.__dict__.values()))
+
+
+def test_an_inspection_submitted_after_the_period_does_not_score_in_its_bulletin(city):
+    """Scores, ranks and lost points count the inspections submitted by the period's end only: a school
+    inspected after the period has no score in that period's bulletin, and has one in the next."""
+    from chuangwen.inspections import services as inspections
+
+    setup = make_setup_for(city)
+    inspector = city.users[Role.INSPECTOR]
+    with time_machine.travel(at(D(2026, 11, 10)), tick=False):  # the week after the period
+        inspection = inspections.inspection_start(round_=setup.round, school=city.school_a, actor=inspector)
+        inspections.answer_save(
+            inspection=inspection, standard=setup.standards["1.1"], result="不达标", actor=inspector
+        )
+        inspections.inspection_submit(inspection=inspection, actor=inspector, partial=True)
+
+    def scores(content):
+        return {r["school_id"]: r["score"] for r in content["ranking"]}
+
+    period = _generate(setup, at(D(2026, 11, 20)))
+    assert scores(period).get(city.school_a.pk) is None
+    assert period["lost"] == [] and period["headline"]["inspected_schools"] == 0
+    later = generate.generate(
+        campaign=setup.campaign,
+        period_start=D(2026, 11, 9),
+        period_end=D(2026, 11, 13),
+        now=at(D(2026, 11, 20)),
+    )
+    assert scores(later)[city.school_a.pk] is not None
+    assert [s["code"] for s in later["lost"]] == ["1.1"] and later["headline"]["inspected_schools"] == 1
