@@ -30,6 +30,7 @@ from django.utils import timezone
 
 from chuangwen.core import access, audit
 from chuangwen.core.calendar import SHANGHAI
+from chuangwen.ledger.event_data import deadline_set
 from chuangwen.ledger.models import Problem, ProblemEvent, Status
 from chuangwen.org.models import Unit
 
@@ -52,23 +53,9 @@ def midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=SHANGHAI)
 
 
-def _parse(value) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _deadline_set(event) -> tuple[bool, dt.datetime | None]:
     """Whether the event set the deadline, and to what."""
-    data = event.data or {}
-    if event.kind == ProblemEvent.Kind.MOVE and event.move in ("assign", "reopen"):
-        return True, _parse(data.get("deadline"))
-    if event.kind == ProblemEvent.Kind.EDIT and "deadline" in (data.get("after") or {}):
-        return True, _parse(data["after"]["deadline"])
-    return False, None
+    return deadline_set(event.kind, event.move, event.data or {})
 
 
 def onsets_of(events: list, *, until: dt.datetime, current_deadline=None) -> list[dt.datetime]:

@@ -25,6 +25,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
 
+from chuangwen.ledger.event_data import deadline_set
 from chuangwen.ledger.models import ProblemEvent, Status
 
 CHUNK = 900  # ids per query (SQLite caps the parameters of one statement)
@@ -54,28 +55,11 @@ class Current:
     escalated: bool
 
 
-def _parse(value) -> dt.datetime | None:
-    if not value:
-        return None
-    try:
-        return dt.datetime.fromisoformat(value)
-    except (TypeError, ValueError):
-        return None
-
-
-def _deadline_set(kind: str, move: str, data: dict) -> tuple[bool, dt.datetime | None]:
-    if kind == ProblemEvent.Kind.MOVE and move in ("assign", "reopen"):
-        return True, _parse(data.get("deadline"))
-    if kind == ProblemEvent.Kind.EDIT and "deadline" in (data.get("after") or {}):
-        return True, _parse(data["after"]["deadline"])
-    return False, None
-
-
 def fold(events: list[tuple], *, at: dt.datetime, current: Current) -> StateThen:
     """One problem's state at `at` from its events (at, kind, move, to_status, data) in order."""
     if not any(kind in (ProblemEvent.Kind.CREATE, ProblemEvent.Kind.MOVE) for _, kind, *_ in events):
         return StateThen(current.status, current.deadline, current.closed_at, current.escalated)
-    set_deadlines = [d for ok, d in (_deadline_set(k, m, data or {}) for _, k, m, _, data in events) if ok]
+    set_deadlines = [d for ok, d in (deadline_set(k, m, data or {}) for _, k, m, _, data in events) if ok]
     shift = dt.timedelta(0)
     if set_deadlines and set_deadlines[-1] is not None and current.deadline is not None:
         shift = current.deadline - set_deadlines[-1]
@@ -95,7 +79,7 @@ def fold(events: list[tuple], *, at: dt.datetime, current: Current) -> StateThen
                 closed_at = when
             elif to_status != Status.CLOSED:
                 closed_at = None
-        changed, value = _deadline_set(kind, move, data)
+        changed, value = deadline_set(kind, move, data)
         if changed:
             deadline = value + shift if value is not None else None
         if kind == ProblemEvent.Kind.ESCALATE and data.get("bulletin"):
