@@ -37,15 +37,14 @@ import datetime as dt
 import os
 import random
 import shutil
-import statistics
 import sys
 import tempfile
-import threading
 import time
 import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from common import RssPeak, interleaved, mb, ms, setup_django, timed
+
 WORDS = (
     "校门口五十米内公益广告缺失",
     "教室未张贴社会主义核心价值观",
@@ -64,23 +63,6 @@ MEASURES = (
     "已更换标识，后勤处建立巡查台帐",
     "已组织主题班会学习，次日抽查全部通过",
 )
-
-
-def setup_django(data_dir: Path, database_url: str | None) -> None:
-    os.environ["CHUANGWEN_DATA_DIR"] = str(data_dir)
-    os.environ.pop("DATABASE_URL", None)
-    if database_url:
-        os.environ["DATABASE_URL"] = database_url
-    os.environ.pop("REDIS_URL", None)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "chuangwen.config.settings.local"
-    sys.path.insert(0, str(ROOT / "src"))
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
-    call_command("collectstatic", interactive=False, verbosity=0)
 
 
 def build_city(schools: int):
@@ -303,36 +285,6 @@ TRIVIAL = "/accounts/password/"
 _OFFICE: list = []  # the measured user, for forget_list_caches
 
 
-def timed(fn, rounds: int, *, before=None) -> list[float]:
-    """Median-ready samples of fn(); `before` runs ahead of each call, outside the timing."""
-    fn()  # warm-up
-    samples = []
-    for _ in range(rounds):
-        if before is not None:
-            before()
-        started = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - started)
-    return samples
-
-
-def interleaved(cases: dict, rounds: int) -> dict[str, list[float]]:
-    """Samples of several callables taken in turn (a, b, c, a, b, c, …) so that the machine's load at any
-    moment weighs on each alike and their ratios hold on a busy machine; `cases` maps a name to
-    (fn, before), `before` running ahead of each call outside the timing."""
-    samples: dict[str, list[float]] = {name: [] for name in cases}
-    for fn, _ in cases.values():
-        fn()  # warm-up
-    for _ in range(rounds):
-        for name, (fn, before) in cases.items():
-            if before is not None:
-                before()
-            started = time.perf_counter()
-            fn()
-            samples[name].append(time.perf_counter() - started)
-    return samples
-
-
 def forget_list_caches(user=None) -> None:
     """Drop the user's cached dropdowns and every cached total (ledger/listing.py), as after a problem
     changed and the user's minute is up. The shared catalogue of schools and standards and the display
@@ -380,10 +332,6 @@ def district_page_rows(user) -> int:
     return selectors.visible_problems(user, counting=True).count()
 
 
-def ms(samples: list[float]) -> float:
-    return statistics.median(samples) * 1000
-
-
 def count_diagnosis(office, rounds: int) -> dict:
     """The list's COUNT as the page runs it (the visibility rule with subqueries, capped at COUNT_CAP + 1
     rows), against the same rule with joins counted in full (what the page did first)."""
@@ -403,38 +351,6 @@ def count_diagnosis(office, rounds: int) -> dict:
 
 
 # --- (b) the export ----------------------------------------------------------------------------------
-
-
-def rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-class RssPeak(threading.Thread):
-    """Samples the process's resident memory every 20 ms; `.growth` = peak - value at start."""
-
-    def __init__(self):
-        super().__init__(daemon=True)
-        self.start_rss = rss()
-        self.peak = self.start_rss
-        self.stopping = threading.Event()
-
-    def run(self):
-        while not self.stopping.wait(0.02):
-            self.peak = max(self.peak, rss())
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stopping.set()
-        self.join()
-        self.peak = max(self.peak, rss())
-
-    @property
-    def growth(self) -> int:
-        return self.peak - self.start_rss
 
 
 def export(queryset) -> int:
@@ -485,10 +401,6 @@ def measure_export(queryset, label: str) -> dict:
     }
 
 
-def mb(n: int) -> str:
-    return f"{n / 1024 / 1024:.1f} MB"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -510,7 +422,7 @@ def main() -> int:
     data_dir = Path(tempfile.mkdtemp(prefix="chuangwen-bench-ledger-"))
     try:
         started = time.perf_counter()
-        setup_django(data_dir, args.database_url)
+        setup_django(data_dir, database_url=args.database_url, collectstatic=True)
         from django.db import connection
         from django.db.models import Count
         from django.test import Client
