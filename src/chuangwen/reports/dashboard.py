@@ -58,12 +58,10 @@ def school_row(f: figures.SchoolFigures) -> dict:
     }
 
 
-def ledger_links(*, campaign_id: int, round_id: int | None = None, **params) -> dict:
-    """Links to the ledger list showing exactly the problems a dashboard number counts: the campaign (the
-    ledger's 创建周期 filter is the figures' rule, campaigns.selectors.problems_in), the round, and any
-    narrowing. `open` is the ledger's 未销号（待整改） filter (待交办, 已交办, 整改中), without 待复核,
-    which has its own link."""
-    scope = {"campaign": campaign_id, "round": round_id, **params}
+def ledger_links(scope: dict) -> dict:
+    """Links to the ledger list showing exactly the problems a dashboard number counts, within `scope`
+    (`ledger_scope`: campaign, round, district, type; a school). `open` is the ledger's 未销号（待整改）
+    filter (待交办, 已交办, 整改中), without 待复核, which has its own link."""
     return {
         "open": ledger_url(status="open", **scope),
         "pending_review": ledger_url(status=Status.PENDING_REVIEW, **scope),
@@ -86,12 +84,14 @@ def ledger_counts(*, user, campaign, round=None, school_id: int | None = None) -
     return base.order_by().aggregate(**{k: Count("pk", filter=q) for k, q in kinds.items()})
 
 
-def _ledger_narrowing(filters: Filters | None) -> dict:
-    """The ledger list's parameters for the district and school type the figures are narrowed to."""
+def ledger_scope(filters: Filters | None) -> dict:
+    """The ledger list's parameters for what the figures cover: the campaign (the ledger's 创建周期 filter is
+    the figures' rule, campaigns.selectors.problems_in), the round, the district and the school type."""
     if filters is None:
         return {}
     return {
         "campaign": filters.campaign.pk if filters.campaign else None,
+        "round": filters.round.pk if filters.round else None,
         "district": filters.district.pk if filters.district else None,
         "school_type": filters.school_type,
     }
@@ -100,15 +100,10 @@ def _ledger_narrowing(filters: Filters | None) -> dict:
 def city_row(c: figures.CityFigures, filters: Filters | None = None) -> dict:
     """The city's figures. `todo` (待整改: 待交办, 已交办, 整改中) is what the ledger's 未销号（待整改）
     filter lists; `pending_review` (待复核) is counted apart; open_problems (未销号) is both.
-    Links carry the round, district and school type the figures are narrowed to (the ledger filters by
-    each), so a list shows the same number."""
-    links = None
-    narrowing = _ledger_narrowing(filters) if filters is not None else {}
-    narrowing.pop("campaign", None)  # given on its own below
-    if filters is not None and filters.campaign is not None:
-        links = ledger_links(
-            campaign_id=filters.campaign.pk, round_id=filters.round.pk if filters.round else None, **narrowing
-        )
+    Links carry the campaign, round, district and school type the figures cover (`ledger_scope`), so a
+    list shows the same number."""
+    scope = ledger_scope(filters)
+    links = ledger_links(scope) if filters is not None and filters.campaign is not None else None
     return {
         "score": num(c.score),
         "schools": c.schools,
@@ -127,14 +122,7 @@ def city_row(c: figures.CityFigures, filters: Filters | None = None) -> dict:
                 "key": key,
                 "label": STATUS_LABELS[key],
                 "count": n,
-                "url": ledger_url(
-                    status=key,
-                    campaign=filters.campaign.pk,
-                    round=filters.round.pk if filters.round else None,
-                    **narrowing,
-                )
-                if links
-                else "",
+                "url": ledger_url(status=key, **scope) if links else "",
             }
             for key, n in c.by_status.items()
         ],
@@ -175,7 +163,7 @@ def loss_row(s: figures.StandardLoss, filters: Filters | None = None) -> dict:
         "lost": num(s.lost),
         "schools_losing": s.schools_losing,
         "schools_checked": s.schools_checked,
-        "url": ledger_url(standard=s.standard_id, **_ledger_narrowing(filters)),
+        "url": ledger_url(standard=s.standard_id, **ledger_scope(filters)),
         "worst": [
             {"id": pk, "name": name, "lost": num(lost), "url": reverse("reports:school", args=[pk])}
             for pk, name, lost in s.worst
@@ -271,7 +259,7 @@ def city_dashboard(*, user, filters: Filters, with_coverage: bool = True) -> dic
                 "start_date": p.start_date.isoformat(),
                 "score": num(p.score),
                 "inspected_schools": p.inspected_schools,
-                "url": ledger_url(round=p.round_id, **_ledger_narrowing(filters)),
+                "url": ledger_url(**(ledger_scope(filters) | {"round": p.round_id})),
             }
             for p in trend
         ],
@@ -335,9 +323,7 @@ def school_dashboard(*, user, school: Unit, filters: Filters, as_bureau: bool) -
             for p in open_problems
         ],
         "counts": counted,
-        "links": ledger_links(
-            campaign_id=campaign.pk, round_id=filters.round.pk if filters.round else None, school=school.pk
-        ),
+        "links": ledger_links(ledger_scope(filters) | {"school": school.pk}),
     }
 
 

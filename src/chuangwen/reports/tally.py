@@ -5,7 +5,8 @@ The ledger stays the source of truth; the tally is derived from it and kept in s
 transaction:
 
 - a problem saved or deleted: its school's rows are counted again from that school's problems
-  (`recount_school`, five queries), after locking the school's row on PostgreSQL, so two transactions
+  (`recount_school`: one grouped query for its rounds, one per campaign for the rest), after locking
+  the school's row on PostgreSQL, so two transactions
   changing one school's problems count in turn and the later one sees the earlier one's commit;
 - a campaign saved (created, or its dates changed): its rows for problems outside a round are counted
   again (`rebuild_outside`), since which of those belong to it depends on its dates;
@@ -19,14 +20,12 @@ a fresh count and names the differences (`chuangwen manage problem_tally --verif
 
 from __future__ import annotations
 
-from collections import defaultdict
-
 from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.signals import post_delete, post_save
 
 from chuangwen.campaigns.models import Campaign, Round
-from chuangwen.campaigns.selectors import days_window
+from chuangwen.campaigns.selectors import problems_in
 from chuangwen.ledger.models import Problem, Status
 from chuangwen.org.models import Unit
 
@@ -45,15 +44,6 @@ COUNTS = {
 Key = tuple[int, int | None, int]  # (campaign id, round id or None, school id)
 
 
-def _row(status: str, timed: bool) -> tuple[int, int, int, int]:
-    return (
-        int(status != Status.VOID),
-        int(status not in DONE),
-        int(status == Status.CLOSED),
-        int(status in WAITING_ON_SCHOOL and timed),
-    )
-
-
 def _save(counts: dict[Key, list[int]]) -> None:
     ProblemTally.objects.bulk_create(
         [
@@ -69,24 +59,7 @@ def recount_school(school_id: int) -> None:
     with transaction.atomic():
         # Serialises the recounts of one school on PostgreSQL (SQLite writers are serialised anyway).
         list(Unit.objects.select_for_update().filter(pk=school_id).values_list("pk"))
-        windows = [
-            (pk, *days_window(start, end))
-            for pk, start, end in Campaign.objects.order_by().values_list("pk", "start_date", "end_date")
-        ]
-        rows = (
-            Problem.objects.filter(school_id=school_id)
-            .order_by()
-            .values_list("round_id", "round__campaign_id", "found_at", "status", "deadline")
-        )
-        counts: dict[Key, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
-        for round_id, campaign_id, found_at, status, deadline in rows:
-            row = _row(status, deadline is not None)
-            if round_id is not None:
-                keys = [(campaign_id, round_id, school_id)]
-            else:
-                keys = [(pk, None, school_id) for pk, start, end in windows if start <= found_at < end]
-            for key in keys:
-                counts[key] = [a + b for a, b in zip(counts[key], row, strict=True)]
+        counts = fresh_counts(school_id=school_id)
         ProblemTally.objects.filter(school_id=school_id).delete()
         _save(counts)
 
@@ -98,12 +71,17 @@ def _grouped(qs, key) -> dict[Key, list[int]]:
     }
 
 
+def _outside(campaign: Campaign, problems) -> dict[Key, list[int]]:
+    """The campaign's rows for problems recorded outside a round: those on one of its days
+    (campaigns.selectors.problems_in)."""
+    qs = problems.filter(problems_in(campaign), round__isnull=True)
+    return _grouped(qs, lambda r: (campaign.pk, None, r["school_id"]))
+
+
 def rebuild_outside(campaign: Campaign) -> None:
     """Count again the campaign's rows for problems recorded outside a round (they belong to it by date)."""
-    start, end = days_window(campaign.start_date, campaign.end_date)
     with transaction.atomic():
-        qs = Problem.objects.filter(round__isnull=True, found_at__gte=start, found_at__lt=end)
-        counts = _grouped(qs, lambda r: (campaign.pk, None, r["school_id"]))
+        counts = _outside(campaign, Problem.objects.all())
         ProblemTally.objects.filter(campaign_id=campaign.pk, round__isnull=True).delete()
         _save(counts)
 
@@ -118,16 +96,16 @@ def rebuild_round(round_id: int) -> None:
         _save(counts)
 
 
-def fresh_counts() -> dict[Key, list[int]]:
-    """Every row of the tally as counted now from the ledger (the definition the tally keeps)."""
+def fresh_counts(*, school_id: int | None = None) -> dict[Key, list[int]]:
+    """Every row of the tally (or of one school) as counted now from the ledger (the definition the
+    tally keeps): grouped by round, plus per campaign those recorded outside a round."""
+    problems = Problem.objects.all() if school_id is None else Problem.objects.filter(school_id=school_id)
     counts = _grouped(
-        Problem.objects.filter(round__isnull=False),
+        problems.filter(round__isnull=False),
         lambda r: (r["round__campaign_id"], r["round_id"], r["school_id"]),
     )
     for campaign in Campaign.objects.order_by("pk"):
-        start, end = days_window(campaign.start_date, campaign.end_date)
-        qs = Problem.objects.filter(round__isnull=True, found_at__gte=start, found_at__lt=end)
-        counts |= _grouped(qs, lambda r, pk=campaign.pk: (pk, None, r["school_id"]))
+        counts |= _outside(campaign, problems)
     return counts
 
 

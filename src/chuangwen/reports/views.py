@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from chuangwen.org.models import Unit
@@ -72,13 +73,9 @@ def ranking_list(request):
     # Links reversed once, rows built as escaped HTML in rankings.Ranked.row_html (not per-cell templating)
     # and joined into one string (not a template loop over 200 rows).
     school_base = reverse("reports:school", args=[1]).removesuffix("1/")
-    # The ledger list of the same campaign and round, so a school's numbers link to its rows of them.
-    scope = {
-        "campaign": filters.campaign.pk if filters.campaign else "",
-        "round": filters.round.pk if filters.round else "",
-    }
-    query = "&amp;".join(f"{k}={v}" for k, v in scope.items() if v)
-    ledger_base = reverse("ledger:list") + "?" + (query + "&amp;" if query else "")
+    # The ledger list of what the ranking covers (campaign, round, district, type), for each school's numbers.
+    ledger = escape(dashboard.ledger_url(**dashboard.ledger_scope(filters)))
+    ledger_base = ledger if ledger.endswith("?") else ledger + "&amp;"
     rows = mark_safe(  # noqa: S308 (every text is escaped in row_html)
         "\n".join(
             r.row_html(school_base=school_base, ledger_base=ledger_base) for r in rankings.ranked(filters)
